@@ -1,0 +1,146 @@
+"""`pinverify`: serve, db upgrade, contacts import, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from bot.clock import SystemClock
+from bot.directory import import_contacts, parse_contact_csv
+from bot.manifest import render_manifest
+from bot.runtime import open_runtime
+from bot.settings import ConfigurationError, Settings, load_settings
+from storage.db import Database, make_engine
+from storage.migrate import upgrade_database
+
+log = logging.getLogger("pinverify")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "manifest":
+        sys.stdout.write(render_manifest(args.url, socket_mode=args.socket_mode))
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        sys.stderr.write(f"pinverify: configuration error: {exc}\n")
+        return 2
+    if args.command == "serve":
+        return asyncio.run(_serve(settings, args.host, args.port, socket_mode=args.socket_mode))
+    if args.command == "db":
+        asyncio.run(_upgrade(settings))
+        sys.stdout.write("database schema is up to date\n")
+        return 0
+    if args.command == "contacts":
+        return asyncio.run(_import_contacts(settings, Path(args.file)))
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pinverify", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument(
+        "--socket-mode", action="store_true", help="connect out with SLACK_APP_TOKEN"
+    )
+    db = sub.add_parser("db", help="database schema")
+    db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="migrate")
+    contacts = sub.add_parser("contacts", help="the built-in contact directory")
+    contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True)
+    importer = contacts_sub.add_parser("import", help="import name,email,phone,company,external_id")
+    importer.add_argument("file")
+    manifest = sub.add_parser("manifest", help="print manifest.yml with your public URL")
+    manifest.add_argument("--url", required=True, help="public https URL of this app")
+    manifest.add_argument("--socket-mode", action="store_true")
+    return parser
+
+
+async def _upgrade(settings: Settings) -> None:
+    db = Database(make_engine(settings.database_url))
+    try:
+        await upgrade_database(db.engine)
+    finally:
+        await db.dispose()
+
+
+async def _import_contacts(settings: Settings, path: Path) -> int:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        sys.stderr.write(f"pinverify: cannot read {path}: {exc}\n")
+        return 2
+    rows, problems = parse_contact_csv(text, region=settings.pinverify_default_region)
+    for problem in problems:
+        sys.stderr.write(f"{path}: {problem}\n")
+    db = Database(make_engine(settings.database_url))
+    try:
+        await upgrade_database(db.engine)
+        report = await import_contacts(rows, db=db, clock=SystemClock())
+    finally:
+        await db.dispose()
+    sys.stdout.write(
+        f"imported {report.imported} contact(s): {report.created} new, {report.updated} updated"
+        f"{f'; {len(problems)} row(s) skipped' if problems else ''}\n"
+    )
+    return 1 if problems else 0
+
+
+async def _serve(settings: Settings, host: str, port: int, *, socket_mode: bool) -> int:
+    if socket_mode and settings.slack_app_token is None:
+        sys.stderr.write(
+            "pinverify: configuration error: SLACK_APP_TOKEN: required for --socket-mode\n"
+        )
+        return 2
+    async with open_runtime(settings) as runtime:
+        _announce(settings, host, port)
+        server = uvicorn.Server(
+            uvicorn.Config(runtime.server, host=host, port=port, log_level="info", lifespan="on")
+        )
+        if socket_mode and runtime.slack_app is not None and settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(
+                runtime.slack_app, settings.slack_app_token.get_secret_value()
+            )
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                await server.serve()
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+        else:
+            await server.serve()
+    return 0
+
+
+def _announce(settings: Settings, host: str, port: int) -> None:
+    log.info(
+        "PIN Verify on http://%s:%d (SMS: %s, email: %s, contacts: %s)",
+        host,
+        port,
+        settings.sms_provider,
+        settings.email_provider,
+        settings.crm_provider,
+    )
+    if not settings.slack_configured:
+        log.warning(
+            "Slack is not configured: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are missing, so "
+            "POST /slack/events answers 503. Still working: GET /healthz, the database and its "
+            "migrations, `pinverify contacts import`, and the outbox relay. Put the two values "
+            "in .env (README: 'Create the Slack app') to serve Slack."
+        )
+    if "console" in (settings.sms_provider, settings.email_provider):
+        log.warning(
+            "console providers are on: codes are written to this log and the console_messages "
+            "table instead of being sent. Never run a real help desk like this."
+        )

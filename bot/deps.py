@@ -1,0 +1,36 @@
+"""The one object listeners receive: everything the composition root wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import Clock
+from bot.locks import KeyedLocks
+from bot.outbox import OutboxRelay
+from bot.settings import Settings
+from bot.verification import VerificationService
+from providers.crm import ContactDirectory
+from storage.db import Database
+
+CONTEXT_KEY = "deps"
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    db: Database
+    clock: Clock
+    contacts: ContactDirectory
+    verifications: VerificationService
+    relay: OutboxRelay
+    card_locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+
+def deps_from(context: Mapping[str, Any]) -> Deps:
+    """Typed access to what the middleware put in Bolt's context."""
+    deps = context.get(CONTEXT_KEY)
+    if not isinstance(deps, Deps):
+        raise RuntimeError("the deps middleware did not run")
+    return deps

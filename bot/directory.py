@@ -1,0 +1,180 @@
+"""The built-in contact directory: contacts imported from CSV into our own database."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from bot.clock import Clock
+from providers.crm import ContactQuery, ContactRecord, LookupKind
+from storage import repositories as repo
+from storage.db import Database
+from storage.models import Contact
+
+CSV_COLUMNS = ("name", "email", "phone", "company", "external_id")
+
+
+class BuiltinDirectory:
+    name = "directory"
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def search(self, query: ContactQuery, *, limit: int) -> list[ContactRecord]:
+        async with self._db.transaction() as session:
+            if query.kind is LookupKind.PHONE:
+                rows = await repo.find_contacts_by_phone(
+                    session=session, phone_e164=query.value, limit=limit
+                )
+            elif query.kind is LookupKind.EMAIL:
+                rows = await repo.find_contacts_by_email(
+                    session=session, email=query.value, limit=limit
+                )
+            else:
+                rows = await repo.find_contacts_by_name(
+                    session=session, words=query.value.split(), limit=limit
+                )
+            return [to_record(row) for row in rows]
+
+    async def get(self, ref: str) -> ContactRecord | None:
+        if not ref.isdigit():
+            return None
+        async with self._db.transaction() as session:
+            row = await repo.get_contact(session=session, contact_id=int(ref))
+            return to_record(row) if row is not None else None
+
+
+def to_record(contact: Contact) -> ContactRecord:
+    return ContactRecord(
+        ref=str(contact.id),
+        name=contact.name,
+        company=contact.company,
+        phone_e164=contact.phone_e164,
+        email=contact.email,
+        active=contact.active,
+    )
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    external_id: str
+    name: str
+    email: str | None
+    phone_e164: str | None
+    company: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+def parse_contact_csv(text: str, *, region: str) -> tuple[list[ContactRow], list[str]]:
+    """Validate every row; return the good ones and one message per bad line."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [column for column in CSV_COLUMNS if column not in header]
+    if missing:
+        return [], [
+            f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}"
+        ]
+    reader.fieldnames = header
+    rows: list[ContactRow] = []
+    problems: list[str] = []
+    first_line: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        values = {key: (value or "").strip() for key, value in record.items() if key}
+        try:
+            row = _parse_row(values, region=region)
+        except ValueError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        if row.external_id in first_line:
+            problems.append(
+                f"line {line}: external_id {row.external_id!r} already on line "
+                f"{first_line[row.external_id]}; this row was skipped"
+            )
+            continue
+        first_line[row.external_id] = line
+        rows.append(row)
+    return rows, problems
+
+
+def _parse_row(values: dict[str, str], *, region: str) -> ContactRow:
+    external_id, name = values.get("external_id", ""), values.get("name", "")
+    if not external_id:
+        raise ValueError("external_id is empty (it is how a re-import finds the contact)")
+    if not name:
+        raise ValueError("name is empty")
+    phone = _normalise_phone(values.get("phone", ""), region=region)
+    email = _normalise_email(values.get("email", ""))
+    if phone is None and email is None:
+        raise ValueError("needs a phone or an email to send a code to")
+    return ContactRow(
+        external_id=external_id[:128],
+        name=name[:200],
+        email=email,
+        phone_e164=phone,
+        company=values.get("company", "")[:200],
+    )
+
+
+def _normalise_phone(raw: str, *, region: str) -> str | None:
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"phone {raw!r} is not a phone number ({exc})") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"phone {raw!r} is not a valid number for region {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _normalise_email(raw: str) -> str | None:
+    if not raw:
+        return None
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"email {raw!r} is not valid: {exc}") from None
+
+
+async def import_contacts(
+    rows: Iterable[ContactRow], *, db: Database, clock: Clock
+) -> ImportReport:
+    """Insert new contacts and update existing ones (matched by external_id), in one transaction."""
+    report = ImportReport()
+    now = clock.now()
+    async with db.transaction() as session:
+        for row in rows:
+            contact = await repo.get_contact_by_external_id(
+                session=session, external_id=row.external_id
+            )
+            if contact is None:
+                contact = Contact(
+                    external_id=row.external_id, created_at=now, updated_at=now, name=""
+                )
+                session.add(contact)
+                report.created += 1
+            else:
+                report.updated += 1
+            contact.name = row.name
+            contact.email = row.email
+            contact.phone_e164 = row.phone_e164
+            contact.company = row.company
+            contact.updated_at = now
+            await session.flush()
+    return report

@@ -1,0 +1,63 @@
+"""The Slack app manifest, built from the commands the app registers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from commands.ids import Command
+
+PLACEHOLDER_URL = "https://pinverify.example.com"
+BOT_SCOPES = ["chat:write", "commands"]
+
+
+def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
+    """Least privilege: chat:write for the card and supervisors' posts, commands for /verify."""
+    events_url = base_url.rstrip("/") + "/slack/events"
+    command: dict[str, Any] = {
+        "command": Command.VERIFY.value,
+        "description": "Look up a caller and send them a one-time PIN",
+        "usage_hint": "<phone | email | name | #ticket>",
+        "should_escape": False,
+    }
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if not socket_mode:
+        command["url"] = events_url
+        interactivity["request_url"] = events_url
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": "PIN Verify",
+            "description": "Verify callers with a one-time PIN before you help them.",
+            "background_color": "#1d3557",
+        },
+        "features": {
+            # The card lives in the agent's DM with the app; agents never type there.
+            "app_home": {
+                "home_tab_enabled": False,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
+            "bot_user": {"display_name": "PIN Verify", "always_online": True},
+            "slash_commands": [command],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def render_manifest(base_url: str = PLACEHOLDER_URL, *, socket_mode: bool = False) -> str:
+    header = (
+        "# Slack app manifest for PIN Verify. Regenerate with your URL:\n"
+        "#   pinverify manifest --url https://your-host  (add --socket-mode for Socket Mode)\n"
+    )
+    body = yaml.safe_dump(
+        manifest(base_url, socket_mode=socket_mode), sort_keys=False, allow_unicode=True
+    )
+    return header + body

@@ -1,0 +1,199 @@
+"""Configuration read from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import phonenumbers
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SmsProviderName = Literal["console", "twilio"]
+EmailProviderName = Literal["console", "smtp"]
+CrmProviderName = Literal["directory"]
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class SmtpTarget:
+    """The parts of `SMTP_URL`: smtp://user:pass@host:port?starttls=true, smtps:// for TLS."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError("must start with smtp:// or smtps://")
+        if not parts.hostname:
+            raise ValueError("has no host")
+        query = parse_qs(parts.query)
+        flag = query.get("starttls", ["false" if parts.scheme == "smtps" else "true"])[0]
+        if flag.lower() not in ("true", "false"):
+            raise ValueError("starttls must be true or false")
+        self.host: str = parts.hostname
+        self.implicit_tls = parts.scheme == "smtps"
+        self.port: int = parts.port or (465 if self.implicit_tls else 587)
+        self.starttls = flag.lower() == "true" and not self.implicit_tls
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+
+
+class Settings(BaseSettings):
+    """Every environment variable the app reads; names are the interface contract."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
+
+    database_url: str = "sqlite+aiosqlite:///./pinverify.db"
+
+    pinverify_secret_key: SecretStr | None = None
+    pinverify_supervisor_channel: str | None = None
+    pinverify_code_length: int = Field(default=6, ge=6, le=10)
+    pinverify_code_ttl_seconds: int = Field(default=600, ge=60, le=1800)
+    pinverify_max_attempts: int = Field(default=5, ge=1, le=10)
+    pinverify_max_sends: int = Field(default=5, ge=1, le=10)
+    pinverify_contact_failure_cap: int = Field(default=10, ge=1, le=100)
+    pinverify_public_url: AnyHttpUrl | None = None
+    pinverify_org_name: str = Field(default="the help desk", min_length=1, max_length=80)
+    pinverify_default_region: str = "US"
+    pinverify_outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    sms_provider: SmsProviderName = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_api_url: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com/")
+
+    email_provider: EmailProviderName = "console"
+    smtp_url: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    email_from: str | None = None
+
+    crm_provider: CrmProviderName = "directory"
+
+    @field_validator("pinverify_default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a two-letter region code such as US or GB")
+        return region
+
+    @field_validator("pinverify_secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("pinverify_supervisor_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{6,}", value):
+            raise ValueError("must be a channel ID such as C0123ABCD (not a #name)")
+        return value
+
+    @field_validator("twilio_from_number")
+    @classmethod
+    def _e164_sender(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\+[1-9]\d{6,14}", value):
+            raise ValueError("must be an E.164 number such as +15005550006")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            SmtpTarget(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _required_together(self) -> Settings:
+        if self.slack_bot_token is not None and self.slack_signing_secret is None:
+            raise ValueError("SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set")
+        if self.slack_signing_secret is not None and self.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET is set")
+        if self.slack_configured and self.pinverify_secret_key is None:
+            raise ValueError(
+                "PINVERIFY_SECRET_KEY: required when Slack is configured; generate one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        if self.sms_provider == "twilio":
+            for name in ("twilio_account_sid", "twilio_auth_token", "twilio_from_number"):
+                if getattr(self, name) is None:
+                    raise ValueError(f"{name.upper()}: required when SMS_PROVIDER=twilio")
+        if self.email_provider == "smtp":
+            for name in ("smtp_url", "email_from"):
+                if getattr(self, name) is None:
+                    raise ValueError(f"{name.upper()}: required when EMAIL_PROVIDER=smtp")
+        if not (
+            self.database_url.startswith("sqlite+aiosqlite://")
+            or self.database_url.startswith("postgresql+asyncpg://")
+        ):
+            raise ValueError(
+                "DATABASE_URL: must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return self
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def smtp_target(self) -> SmtpTarget | None:
+        return SmtpTarget(self.smtp_url.get_secret_value()) if self.smtp_url else None
+
+
+class _GivenSettings(Settings):
+    """Settings from an explicit mapping only: tests and tools must not see the process env."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings (from `environ` alone when given), reporting the first bad variable."""
+    try:
+        if environ is None:
+            return Settings()
+        values = {k.lower(): v for k, v in environ.items() if v != ""}
+        return _GivenSettings.model_validate(
+            {k: v for k, v in values.items() if k in Settings.model_fields}
+        )
+    except ValidationError as exc:
+        raise ConfigurationError(describe_error(exc)) from None
+
+
+def describe_error(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False)[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["loc"]:
+        name = str(first["loc"][0]).upper()
+        given = first.get("input")
+        shown = "" if name.endswith(("TOKEN", "SECRET", "KEY", "URL")) else f" (got {given!r})"
+        return f"{name}: {message}{shown}"
+    return message

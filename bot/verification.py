@@ -1,0 +1,685 @@
+"""The verification service: open, send a code, check it, close. Slack-agnostic.
+
+Every state change is one transaction that also appends an audit event (and, when something
+must leave the building, an outbox row). Provider calls happen between transactions, never
+inside one, so a slow SMS gateway holds no lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.codes import code_matches, generate_code, hash_code, normalise_entry
+from bot.masking import mask_destination, mask_email, mask_phone
+from bot.policy import Policy, load_policy
+from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
+from providers.crm import ContactRecord
+from providers.email import EmailMessage, EmailSender
+from providers.errors import DeliveryError
+from providers.sms import SmsMessage, SmsSender
+from storage import repositories as repo
+from storage.db import Database
+from storage.models import CodeSend, Verification
+
+log = logging.getLogger(__name__)
+
+CONTACT_FAILURE_WINDOW = timedelta(hours=24)
+SUPERVISOR_POST = "supervisor_post"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+    @property
+    def label(self) -> str:
+        return "SMS" if self is Channel.SMS else "email"
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    INCOMPLETE = "incomplete"
+
+
+class VerificationRefused(Exception):
+    """The action is not allowed now; `message` tells the agent why and what to do instead."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SendSnapshot:
+    seq: int
+    channel: Channel
+    masked_destination: str
+    status: str  # sending | sent | failed | voided | used | expired
+    provider: str
+    created_at: datetime
+    sent_at: datetime | None
+    expires_at: datetime
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class VerificationSnapshot:
+    """Everything a card or a report shows; no secrets, destinations masked."""
+
+    id: str
+    team_id: str
+    agent_user_id: str
+    agent_name: str
+    contact_name: str
+    company: str
+    masked_phone: str | None
+    masked_email: str | None
+    state: str  # awaiting_send | code_sent | verified | locked
+    last_check: str | None
+    failed_checks: int
+    max_attempts: int
+    sends_left: int
+    next_seq: int
+    outcome: str | None
+    created_at: datetime
+    verified_at: datetime | None
+    closed_at: datetime | None
+    card_channel: str | None
+    card_ts: str | None
+    latest_send: SendSnapshot | None
+    code_expired: bool
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.max_attempts - self.failed_checks, 0)
+
+    @property
+    def closed(self) -> bool:
+        return self.outcome is not None
+
+    @property
+    def check_summary(self) -> str:
+        if self.state == "verified":
+            return "code verified"
+        if self.state == "locked":
+            return f"locked after {self.failed_checks} wrong codes"
+        if self.latest_send is None:
+            return "no code sent"
+        if self.latest_send.status == "failed":
+            return "code not delivered"
+        if self.code_expired:
+            return "code expired unchecked"
+        if self.failed_checks:
+            return f"not verified ({self.failed_checks} wrong)"
+        return "code not checked"
+
+
+class CheckResult(StrEnum):
+    VERIFIED = "verified"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    EXPIRED = "expired"
+    EMPTY = "empty"
+    ALREADY_VERIFIED = "already_verified"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    result: CheckResult
+    notice: str
+    snapshot: VerificationSnapshot
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    duplicate: bool
+    snapshot: VerificationSnapshot
+    error: DeliveryError | None = None
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    already_closed: bool
+    snapshot: VerificationSnapshot
+
+
+class VerificationService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        sms: SmsSender,
+        email: EmailSender,
+        renderer: MessageRenderer,
+        templates: MessageTemplates,
+        secret_key: bytes,
+        defaults: Policy,
+        organisation: str,
+        outbox_written: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._sms = sms
+        self._email = email
+        self._renderer = renderer
+        self._templates = templates
+        self._key = secret_key
+        self._defaults = defaults
+        self._organisation = organisation
+        self._outbox_written = outbox_written
+
+    # --- open -------------------------------------------------------------------------------
+
+    async def open(
+        self, *, team_id: str, agent_user_id: str, agent_name: str, contact: ContactRecord
+    ) -> VerificationSnapshot:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            policy = await load_policy(session=session, team_id=team_id, defaults=self._defaults)
+            verification = Verification(
+                id=uuid.uuid4().hex,
+                team_id=team_id,
+                agent_user_id=agent_user_id,
+                agent_name=agent_name,
+                contact_ref=contact.ref,
+                contact_name=contact.name,
+                company=contact.company,
+                phone_e164=contact.phone_e164 if contact.active else None,
+                email=contact.email if contact.active else None,
+                max_attempts=policy.max_attempts,
+                created_at=now,
+            )
+            session.add(verification)
+            repo.append_audit_event(
+                session=session,
+                team_id=team_id,
+                verification_id=verification.id,
+                actor_user_id=agent_user_id,
+                kind="verification_opened",
+                at=now,
+                detail={"contact_ref": contact.ref, "contact_name": contact.name},
+            )
+            await session.flush()
+            return await self._snapshot(session, verification, policy)
+
+    async def attach_card(self, *, verification_id: str, channel: str, ts: str) -> None:
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id)
+            verification.card_channel = channel
+            verification.card_ts = ts
+
+    async def snapshot(self, verification_id: str) -> VerificationSnapshot:
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id)
+            policy = await self._policy(session, verification)
+            return await self._snapshot(session, verification, policy)
+
+    # --- send -------------------------------------------------------------------------------
+
+    async def send_code(
+        self, *, verification_id: str, actor_user_id: str, channel: Channel, seq: int
+    ) -> SendOutcome:
+        """Send code number `seq`; the same (verification, seq) twice sends one message.
+
+        `seq` comes from the card the agent clicked, so a double click or a replayed request
+        carries the same key and finds the first attempt instead of making a second.
+        """
+        try:
+            reserved = await self._reserve_send(verification_id, actor_user_id, channel, seq)
+        except IntegrityError:
+            # Lost a race with an identical click on another connection: that one sends.
+            reserved = None
+        if reserved is None:
+            return SendOutcome(duplicate=True, snapshot=await self.snapshot(verification_id))
+        send, code, context = reserved
+        try:
+            receipt_id = await self._deliver(send, code, context)
+        except DeliveryError as exc:
+            log.warning(
+                "code send failed",
+                extra={"verification": verification_id, "reason": exc.reason.value},
+            )
+            await self._record_send_failure(send, exc)
+            return SendOutcome(
+                duplicate=False, snapshot=await self.snapshot(verification_id), error=exc
+            )
+        await self._record_send_success(send, receipt_id)
+        return SendOutcome(duplicate=False, snapshot=await self.snapshot(verification_id))
+
+    async def _reserve_send(
+        self, verification_id: str, actor: str, channel: Channel, seq: int
+    ) -> tuple[CodeSend, str, MessageContext] | None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id, for_update=True)
+            self._require_agent(verification, actor)
+            self._require_open(verification)
+            if await repo.get_code_send(session=session, verification_id=verification_id, seq=seq):
+                return None
+            policy = await self._policy(session, verification)
+            if seq != verification.sends_count + 1:
+                raise VerificationRefused(
+                    "This card is out of date: use the buttons on the latest card.", code="stale"
+                )
+            if verification.state == "locked":
+                raise VerificationRefused(
+                    "This verification is locked after too many wrong codes; no more codes can "
+                    "be sent. Mark it Incomplete and escalate.",
+                    code="locked",
+                )
+            if verification.state == "verified":
+                raise VerificationRefused(
+                    "The caller is already verified; mark the verification Completed.",
+                    code="verified",
+                )
+            if verification.sends_count >= policy.max_sends:
+                raise VerificationRefused(
+                    f"Send limit reached ({policy.max_sends} codes for one verification). "
+                    "Mark it Incomplete and start again if you must.",
+                    code="send_budget",
+                )
+            failures = await repo.recent_failures_for_contact(
+                session=session,
+                contact_ref=verification.contact_ref,
+                since=now - CONTACT_FAILURE_WINDOW,
+            )
+            if failures >= policy.contact_failure_cap:
+                raise VerificationRefused(
+                    f"{failures} wrong codes for this contact in the last 24 hours: sending is "
+                    "paused for them. Ask a supervisor.",
+                    code="contact_cap",
+                )
+            destination = verification.phone_e164 if channel is Channel.SMS else verification.email
+            if not destination:
+                other = "email" if channel is Channel.SMS else "SMS"
+                raise VerificationRefused(
+                    f"The contact has no {channel.label} destination on record; try {other}.",
+                    code="no_destination",
+                )
+            code = generate_code(policy.code_length)
+            send = CodeSend(
+                verification_id=verification_id,
+                seq=seq,
+                channel=channel.value,
+                code_length=policy.code_length,
+                destination=destination,
+                code_hash=hash_code(
+                    key=self._key, verification_id=verification_id, seq=seq, code=code
+                ),
+                provider=(self._sms if channel is Channel.SMS else self._email).name,
+                created_at=now,
+                expires_at=now + timedelta(seconds=policy.code_ttl_seconds),
+            )
+            session.add(send)
+            verification.sends_count = seq
+            repo.append_audit_event(
+                session=session,
+                team_id=verification.team_id,
+                verification_id=verification_id,
+                actor_user_id=actor,
+                kind="code_send_requested",
+                at=now,
+                detail={
+                    "seq": seq,
+                    "channel": channel.value,
+                    "destination": mask_destination(channel.value, destination),
+                    "provider": send.provider,
+                },
+            )
+            await session.flush()
+            context = MessageContext(
+                code=code,
+                contact_name=verification.contact_name,
+                company=verification.company,
+                agent_name=verification.agent_name,
+                organisation=self._organisation,
+                expiry_minutes=max(policy.code_ttl_seconds // 60, 1),
+            )
+            return send, code, context
+
+    async def _deliver(self, send: CodeSend, code: str, context: MessageContext) -> str:
+        key = f"{send.verification_id}:{send.seq}"
+        if send.channel == Channel.SMS:
+            body = self._renderer.render_sms(self._templates, context)
+            sms_receipt = await self._sms.send(
+                SmsMessage(to=send.destination, body=body, idempotency_key=key)
+            )
+            return sms_receipt.message_id
+        rendered = self._renderer.render_email(self._templates, context)
+        email_receipt = await self._email.send(
+            EmailMessage(
+                to=send.destination,
+                subject=rendered.subject,
+                text_body=rendered.text_body,
+                idempotency_key=key,
+            )
+        )
+        return email_receipt.message_id
+
+    async def _record_send_success(self, send: CodeSend, message_id: str) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, send.verification_id, for_update=True)
+            row = await repo.get_code_send(
+                session=session, verification_id=send.verification_id, seq=send.seq
+            )
+            assert row is not None  # reserved above in a committed transaction
+            row.sent_at = now
+            row.provider_message_id = message_id[:128]
+            live = await repo.live_code_send(session=session, verification_id=send.verification_id)
+            superseded = live is not None and live.seq > send.seq
+            usable = verification.outcome is None and verification.state in (
+                "awaiting_send",
+                "code_sent",
+            )
+            if row.status == "sending" and usable and not superseded:
+                row.status = "sent"
+                verification.state = "code_sent"
+                verification.last_check = None
+                # The newer code replaces every older one, whatever happens to it later.
+                await repo.void_code_sends(
+                    session=session,
+                    verification_id=send.verification_id,
+                    below_seq=send.seq,
+                    status="voided",
+                )
+            else:
+                # Closed, locked, verified or overtaken while the provider call was in
+                # flight: the message went out, but this code must never be accepted.
+                row.status = "voided"
+                row.code_hash = None
+            repo.append_audit_event(
+                session=session,
+                team_id=verification.team_id,
+                verification_id=send.verification_id,
+                kind="code_sent",
+                at=now,
+                detail={
+                    "seq": send.seq,
+                    "channel": send.channel,
+                    "destination": mask_destination(send.channel, send.destination),
+                    "provider": send.provider,
+                    "provider_message_id": message_id[:128],
+                },
+            )
+
+    async def _record_send_failure(self, send: CodeSend, error: DeliveryError) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, send.verification_id)
+            row = await repo.get_code_send(
+                session=session, verification_id=send.verification_id, seq=send.seq
+            )
+            assert row is not None
+            row.status = "failed"
+            row.code_hash = None
+            row.error_reason = error.reason.value
+            row.error_message = error.message
+            repo.append_audit_event(
+                session=session,
+                team_id=verification.team_id,
+                verification_id=send.verification_id,
+                kind="code_send_failed",
+                at=now,
+                detail={
+                    "seq": send.seq,
+                    "channel": send.channel,
+                    "destination": mask_destination(send.channel, send.destination),
+                    "provider": error.provider,
+                    "reason": error.reason.value,
+                    "vendor_code": error.vendor_code,
+                    "message": error.message,
+                },
+            )
+
+    # --- check ------------------------------------------------------------------------------
+
+    async def check_code(
+        self, *, verification_id: str, actor_user_id: str, entry: str | None
+    ) -> CheckOutcome:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id, for_update=True)
+            self._require_agent(verification, actor_user_id)
+            self._require_open(verification)
+            policy = await self._policy(session, verification)
+            result, notice, event = await self._check(session, verification, entry, now)
+            if event is not None:
+                repo.append_audit_event(
+                    session=session,
+                    team_id=verification.team_id,
+                    verification_id=verification_id,
+                    actor_user_id=actor_user_id,
+                    kind=event,
+                    at=now,
+                    detail={
+                        "result": result.value,
+                        "failed_checks": verification.failed_checks,
+                        "max_attempts": verification.max_attempts,
+                    },
+                )
+            await session.flush()
+            snapshot = await self._snapshot(session, verification, policy)
+            return CheckOutcome(result=result, notice=notice, snapshot=snapshot)
+
+    async def _check(
+        self, session: AsyncSession, verification: Verification, entry: str | None, now: datetime
+    ) -> tuple[CheckResult, str, str | None]:
+        """Decide one check; returns the result, the agent's notice and the audit event kind."""
+        if verification.state == "verified":
+            return CheckResult.ALREADY_VERIFIED, "Already verified.", None
+        if verification.state == "locked":
+            return CheckResult.LOCKED, "Locked: too many wrong codes.", "code_check_refused"
+        send = await repo.live_code_send(session=session, verification_id=verification.id)
+        if send is None or send.code_hash is None:
+            raise VerificationRefused(
+                "There is no live code to check: send one first.", code="no_code"
+            )
+        typed = normalise_entry(entry, length=send.code_length)
+        if not typed.digits and typed.problem is None:
+            notice = "Type the code the caller reads back, then press Check code."
+            return CheckResult.EMPTY, notice, None
+        if now >= send.expires_at:
+            send.status = "expired"
+            send.code_hash = None
+            verification.last_check = "expired"
+            notice = "That code has expired. Press Resend to send a new one."
+            return CheckResult.EXPIRED, notice, "code_expired"
+        if typed.problem is None and code_matches(
+            key=self._key,
+            verification_id=verification.id,
+            seq=send.seq,
+            code=typed.digits,
+            stored=send.code_hash,
+        ):
+            if not await repo.mark_verified(
+                session=session, verification_id=verification.id, at=now
+            ):
+                await session.refresh(verification)
+                return CheckResult.ALREADY_VERIFIED, "Already verified.", None
+            send.status = "used"
+            send.code_hash = None
+            await session.refresh(verification)
+            where = "phone" if send.channel == Channel.SMS else "mailbox"
+            notice = f"Code verified: the caller controls the contact's {where}."
+            return CheckResult.VERIFIED, notice, "code_verified"
+        counted = await repo.record_check_failure(
+            session=session,
+            verification_id=verification.id,
+            outcome="malformed" if typed.problem else "wrong",
+        )
+        await session.refresh(verification)
+        if counted is None or counted[1] == "locked":
+            await repo.void_code_sends(
+                session=session, verification_id=verification.id, status="voided"
+            )
+            notice = (
+                f"Wrong code. Locked after {verification.failed_checks} wrong codes: do not "
+                "verify this caller. Mark the verification Incomplete."
+            )
+            return CheckResult.LOCKED, notice, "verification_locked"
+        left = verification.max_attempts - counted[0]
+        reason = typed.problem or "Wrong code."
+        notice = f"{reason} {left} attempt{'s' if left != 1 else ''} left."
+        return CheckResult.WRONG, notice, "code_check_failed"
+
+    # --- close ------------------------------------------------------------------------------
+
+    async def close(
+        self, *, verification_id: str, actor_user_id: str, outcome: Outcome
+    ) -> CloseOutcome:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id, for_update=True)
+            self._require_agent(verification, actor_user_id)
+            policy = await self._policy(session, verification)
+            if not await repo.close_verification(
+                session=session, verification_id=verification_id, outcome=outcome.value, at=now
+            ):
+                await session.refresh(verification)
+                return CloseOutcome(
+                    already_closed=True,
+                    snapshot=await self._snapshot(session, verification, policy),
+                )
+            await repo.void_code_sends(
+                session=session, verification_id=verification_id, status="voided"
+            )
+            await session.refresh(verification)
+            snapshot = await self._snapshot(session, verification, policy)
+            repo.append_audit_event(
+                session=session,
+                team_id=verification.team_id,
+                verification_id=verification_id,
+                actor_user_id=actor_user_id,
+                kind="verification_closed",
+                at=now,
+                detail={"outcome": outcome.value, "check": snapshot.check_summary},
+            )
+            if policy.supervisor_channel:
+                repo.add_outbox_message(
+                    session=session,
+                    kind=SUPERVISOR_POST,
+                    dedupe_key=f"{SUPERVISOR_POST}:{verification_id}",
+                    verification_id=verification_id,
+                    payload=supervisor_report(snapshot, channel=policy.supervisor_channel),
+                    at=now,
+                )
+        if policy.supervisor_channel:
+            self._outbox_written()
+        return CloseOutcome(already_closed=False, snapshot=snapshot)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _get(
+        self, session: AsyncSession, verification_id: str, *, for_update: bool = False
+    ) -> Verification:
+        verification = await repo.get_verification(
+            session=session, verification_id=verification_id, for_update=for_update
+        )
+        if verification is None:
+            raise VerificationRefused("That verification no longer exists.", code="not_found")
+        return verification
+
+    async def _policy(self, session: AsyncSession, verification: Verification) -> Policy:
+        return await load_policy(
+            session=session, team_id=verification.team_id, defaults=self._defaults
+        )
+
+    @staticmethod
+    def _require_agent(verification: Verification, actor: str) -> None:
+        if verification.agent_user_id != actor:
+            raise VerificationRefused(
+                "Only the agent who opened this verification can act on it.", code="not_agent"
+            )
+
+    @staticmethod
+    def _require_open(verification: Verification) -> None:
+        if verification.outcome is not None:
+            raise VerificationRefused(
+                f"This verification is already closed ({verification.outcome}).", code="closed"
+            )
+
+    async def _snapshot(
+        self, session: AsyncSession, verification: Verification, policy: Policy
+    ) -> VerificationSnapshot:
+        latest = await repo.latest_code_send(session=session, verification_id=verification.id)
+        now = self._clock.now()
+        send_view = None
+        expired = False
+        if latest is not None:
+            channel = Channel(latest.channel)
+            send_view = SendSnapshot(
+                seq=latest.seq,
+                channel=channel,
+                masked_destination=mask_destination(latest.channel, latest.destination),
+                status=latest.status,
+                provider=latest.provider,
+                created_at=latest.created_at,
+                sent_at=latest.sent_at,
+                expires_at=latest.expires_at,
+                error_message=latest.error_message,
+            )
+            expired = latest.status == "expired" or (
+                latest.status == "sent" and now >= latest.expires_at
+            )
+        return VerificationSnapshot(
+            id=verification.id,
+            team_id=verification.team_id,
+            agent_user_id=verification.agent_user_id,
+            agent_name=verification.agent_name,
+            contact_name=verification.contact_name,
+            company=verification.company,
+            masked_phone=mask_phone(verification.phone_e164) if verification.phone_e164 else None,
+            masked_email=mask_email(verification.email) if verification.email else None,
+            state=verification.state,
+            last_check=verification.last_check,
+            failed_checks=verification.failed_checks,
+            max_attempts=verification.max_attempts,
+            sends_left=max(policy.max_sends - verification.sends_count, 0),
+            next_seq=verification.sends_count + 1,
+            outcome=verification.outcome,
+            created_at=verification.created_at,
+            verified_at=verification.verified_at,
+            closed_at=verification.closed_at,
+            card_channel=verification.card_channel,
+            card_ts=verification.card_ts,
+            latest_send=send_view,
+            code_expired=expired,
+        )
+
+
+def supervisor_report(snapshot: VerificationSnapshot, *, channel: str) -> dict[str, object]:
+    """The frozen facts of a closed verification, as the supervisors' post will show them."""
+    send = snapshot.latest_send
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "channel": channel,
+        "verification_id": snapshot.id,
+        "contact_name": snapshot.contact_name,
+        "company": snapshot.company,
+        "agent_user_id": snapshot.agent_user_id,
+        "method": send.channel.value if send else None,
+        "masked_destination": send.masked_destination if send else None,
+        "check": snapshot.check_summary,
+        "verified": snapshot.state == "verified",
+        "failed_checks": snapshot.failed_checks,
+        "outcome": snapshot.outcome,
+        "opened_at": iso(snapshot.created_at),
+        "code_sent_at": iso(send.sent_at) if send else None,
+        "verified_at": iso(snapshot.verified_at),
+        "closed_at": iso(snapshot.closed_at),
+    }

@@ -1,0 +1,189 @@
+"""The verification card: open it, and handle every button on it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps, deps_from
+from bot.verification import (
+    Channel,
+    Outcome,
+    VerificationRefused,
+    VerificationSnapshot,
+)
+from commands.parsing import CardClick, parse_card_click, parse_contact_pick
+from commands.views import as_dicts, card_fallback_text, card_opened_text, verification_card
+from providers.crm import ContactRecord
+
+log = logging.getLogger(__name__)
+
+
+async def open_card(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    user_name: str,
+    contact: ContactRecord,
+) -> VerificationSnapshot:
+    """Start a verification and post its card in the agent's DM with the bot."""
+    snapshot = await deps.verifications.open(
+        team_id=team_id, agent_user_id=user_id, agent_name=user_name, contact=contact
+    )
+    # Posting to the user id lands in the app's DM with them and needs only chat:write.
+    response = await client.chat_postMessage(
+        channel=user_id,
+        text=card_fallback_text(snapshot),
+        blocks=as_dicts(verification_card(snapshot)),
+    )
+    await deps.verifications.attach_card(
+        verification_id=snapshot.id, channel=str(response["channel"]), ts=str(response["ts"])
+    )
+    return snapshot
+
+
+async def redraw_card(
+    client: AsyncWebClient, snapshot: VerificationSnapshot, *, notice: str | None = None
+) -> None:
+    if snapshot.card_channel is None or snapshot.card_ts is None:
+        return
+    await client.chat_update(
+        channel=snapshot.card_channel,
+        ts=snapshot.card_ts,
+        text=card_fallback_text(snapshot),
+        blocks=as_dicts(verification_card(snapshot, notice=notice)),
+    )
+
+
+async def handle_pick(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps = deps_from(context)
+    pick = parse_contact_pick(body)
+    contact = await deps.contacts.get(pick.contact_ref)
+    if contact is None or not contact.active:
+        await respond(
+            text="That contact is no longer available (removed or inactive). Search again.",
+            replace_original=True,
+        )
+        return
+    await open_card(
+        deps,
+        client,
+        team_id=pick.team_id,
+        user_id=pick.user_id,
+        user_name=pick.user_name,
+        contact=contact,
+    )
+    await respond(text=card_opened_text(contact.name), replace_original=True)
+
+
+async def handle_send(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    # Ack before the provider call: an SMS gateway can take longer than Slack's 3 seconds.
+    await ack()
+    click = parse_card_click(body)
+    channel = click.button.channel
+    if channel is None:
+        log.warning("send button without a channel", extra={"user": click.user_id})
+        return
+    await _act(deps_from(context), client, click, lambda deps: _send(deps, click, channel))
+
+
+async def handle_check(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    click = parse_card_click(body)
+
+    async def check(deps: Deps) -> tuple[VerificationSnapshot | None, str | None]:
+        outcome = await deps.verifications.check_code(
+            verification_id=click.button.verification_id,
+            actor_user_id=click.user_id,
+            entry=click.code_entry,
+        )
+        return outcome.snapshot, outcome.notice
+
+    await _act(deps_from(context), client, click, check)
+
+
+async def handle_completed(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    click = parse_card_click(body)
+    await _act(deps_from(context), client, click, _closer(click, Outcome.COMPLETED))
+
+
+async def handle_incomplete(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    click = parse_card_click(body)
+    await _act(deps_from(context), client, click, _closer(click, Outcome.INCOMPLETE))
+
+
+CardAction = Callable[[Deps], Awaitable[tuple[VerificationSnapshot | None, str | None]]]
+
+
+async def _act(deps: Deps, client: AsyncWebClient, click: CardClick, action: CardAction) -> None:
+    """Run one card action and redraw the card, one action per card at a time."""
+    verification_id = click.button.verification_id
+    async with deps.card_locks.hold(verification_id):
+        try:
+            snapshot, notice = await action(deps)
+        except VerificationRefused as refusal:
+            if refusal.code in ("not_agent", "not_found"):
+                # Not this agent's card: never redraw someone else's card for them.
+                log.warning(
+                    "card action refused",
+                    extra={"user": click.user_id, "reason": refusal.code},
+                )
+                return
+            snapshot, notice = await deps.verifications.snapshot(verification_id), refusal.message
+        if snapshot is not None:
+            await redraw_card(client, snapshot, notice=notice)
+
+
+async def _send(
+    deps: Deps, click: CardClick, channel: Channel
+) -> tuple[VerificationSnapshot | None, str | None]:
+    outcome = await deps.verifications.send_code(
+        verification_id=click.button.verification_id,
+        actor_user_id=click.user_id,
+        channel=channel,
+        seq=click.button.seq,
+    )
+    if outcome.duplicate:
+        # A double click or a retry: the first request owns the card; drawing here could
+        # overwrite its newer state with an older one.
+        return None, None
+    if outcome.error is not None:
+        send = outcome.snapshot.latest_send
+        where = f" to {send.masked_destination}" if send else ""
+        return outcome.snapshot, f"{channel.label} not sent{where}: {outcome.error.message}"
+    return outcome.snapshot, None
+
+
+def _closer(click: CardClick, outcome: Outcome) -> CardAction:
+    async def close(deps: Deps) -> tuple[VerificationSnapshot | None, str | None]:
+        result = await deps.verifications.close(
+            verification_id=click.button.verification_id,
+            actor_user_id=click.user_id,
+            outcome=outcome,
+        )
+        return result.snapshot, None
+
+    return close

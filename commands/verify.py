@@ -1,0 +1,63 @@
+"""/verify: find the contact, then open the card in the agent's DM (or offer a pick list)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps, deps_from
+from bot.lookup import LookupProblem, TicketLookup, parse_lookup
+from commands.card import open_card
+from commands.parsing import VerifyCommand, parse_verify_command
+from commands.views import as_dicts, card_opened_text, no_match_text, pick_list
+
+LOOKUP_LIMIT = 11  # one more than the pick list shows, to know there are more
+
+
+async def handle_verify(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    # Ack first and empty: the lookup may hit a slow CRM, and Slack gives us 3 seconds.
+    await ack()
+    await verify(parse_verify_command(command), deps_from(context), client, respond)
+
+
+async def verify(
+    request: VerifyCommand, deps: Deps, client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    try:
+        query = parse_lookup(request.text, region=deps.settings.pinverify_default_region)
+    except LookupProblem as problem:
+        await respond(text=str(problem))
+        return
+    if isinstance(query, TicketLookup):
+        await respond(
+            text=f"Ticket lookups need a PSA connection, and the built-in directory has no "
+            f"tickets (#{query.number}). Look the caller up by phone, email or name instead."
+        )
+        return
+    matches = await deps.contacts.search(query, limit=LOOKUP_LIMIT)
+    if not matches:
+        await respond(text=no_match_text(request.text.strip()))
+        return
+    if len(matches) > 1 or not matches[0].active:
+        await respond(
+            text=f"{len(matches)} matching contact(s); pick the caller.",
+            blocks=as_dicts(pick_list(request.text.strip(), matches)),
+        )
+        return
+    await open_card(
+        deps,
+        client,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        user_name=request.user_name,
+        contact=matches[0],
+    )
+    await respond(text=card_opened_text(matches[0].name))

@@ -1,0 +1,164 @@
+"""Every table the app keeps, in one module (SQLModel's advice against circular imports)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend.
+
+    SQLite has no time zones, so values are stored as naive UTC there and made aware again on
+    the way out; PostgreSQL keeps `timestamptz`. Naive input is refused: it is always a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class WorkspacePolicy(SQLModel, table=True):
+    """Per-workspace overrides of the environment defaults; NULL means "use the default"."""
+
+    __tablename__ = "workspace_policies"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    code_length: int | None = None
+    code_ttl_seconds: int | None = None
+    max_attempts: int | None = None
+    supervisor_channel: str | None = Field(default=None, max_length=32)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Contact(SQLModel, table=True):
+    """A person in the built-in directory, imported from CSV."""
+
+    __tablename__ = "contacts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=128, unique=True)
+    name: str = Field(max_length=200, index=True)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    phone_e164: str | None = Field(default=None, max_length=16, index=True)
+    company: str = Field(default="", max_length=200)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Verification(SQLModel, table=True):
+    """One agent proving one caller is one contact: the card's whole life."""
+
+    __tablename__ = "verifications"
+
+    id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32, index=True)
+    agent_user_id: str = Field(max_length=32, index=True)
+    agent_name: str = Field(default="", max_length=200)
+    contact_ref: str = Field(max_length=128, index=True)
+    contact_name: str = Field(max_length=200)
+    company: str = Field(default="", max_length=200)
+    phone_e164: str | None = Field(default=None, max_length=16)
+    email: str | None = Field(default=None, max_length=320)
+    card_channel: str | None = Field(default=None, max_length=32)
+    card_ts: str | None = Field(default=None, max_length=32)
+    # awaiting_send -> code_sent -> verified | locked; `outcome` set means closed.
+    state: str = Field(default="awaiting_send", max_length=16)
+    last_check: str | None = Field(default=None, max_length=16)
+    failed_checks: int = 0
+    max_attempts: int
+    sends_count: int = 0
+    outcome: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    verified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class CodeSend(SQLModel, table=True):
+    """One code sent (or tried) for a verification; (verification, seq) is the idempotency key."""
+
+    __tablename__ = "code_sends"
+    __table_args__ = (UniqueConstraint("verification_id", "seq", name="uq_code_sends_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    verification_id: str = Field(foreign_key="verifications.id", max_length=32, index=True)
+    seq: int
+    channel: str = Field(max_length=8)
+    code_length: int
+    destination: str = Field(max_length=320)
+    # HMAC of the code; NULL once the code is used, voided or failed to send.
+    code_hash: str | None = Field(default=None, max_length=64)
+    # sending -> sent | failed; sent -> voided | used
+    status: str = Field(default="sending", max_length=16)
+    provider: str = Field(max_length=32)
+    provider_message_id: str | None = Field(default=None, max_length=128)
+    error_reason: str | None = Field(default=None, max_length=32)
+    error_message: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only record of every step; the migration forbids UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    verification_id: str | None = Field(default=None, max_length=32, index=True)
+    actor_user_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=48)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Something that must reach the outside world, written with the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    verification_id: str | None = Field(default=None, max_length=32, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # pending -> delivered
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ConsoleMessage(SQLModel, table=True):
+    """What the console providers "sent", kept so a developer can read the code."""
+
+    __tablename__ = "console_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=8)
+    recipient: str = Field(max_length=320)
+    subject: str | None = Field(default=None, max_length=998)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)

@@ -1,0 +1,351 @@
+"""Keyword-only queries; callers own the transaction (`Database.transaction()`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.models import (
+    AuditEvent,
+    CodeSend,
+    ConsoleMessage,
+    Contact,
+    OutboxMessage,
+    Verification,
+    WorkspacePolicy,
+)
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+async def find_contacts_by_phone(
+    *, session: AsyncSession, phone_e164: str, limit: int
+) -> Sequence[Contact]:
+    query = select(Contact).where(col(Contact.phone_e164) == phone_e164)
+    return (await session.scalars(query.order_by(col(Contact.name)).limit(limit))).all()
+
+
+async def find_contacts_by_email(
+    *, session: AsyncSession, email: str, limit: int
+) -> Sequence[Contact]:
+    query = select(Contact).where(func.lower(col(Contact.email)) == email.lower())
+    return (await session.scalars(query.order_by(col(Contact.name)).limit(limit))).all()
+
+
+async def find_contacts_by_name(
+    *, session: AsyncSession, words: Sequence[str], limit: int
+) -> Sequence[Contact]:
+    """Contacts whose name contains every word, case-insensitively (portable LIKE)."""
+    query = select(Contact)
+    for word in words:
+        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(col(Contact.name)).like(pattern + "%", escape="\\"))
+    return (await session.scalars(query.order_by(col(Contact.name)).limit(limit))).all()
+
+
+async def get_contact(*, session: AsyncSession, contact_id: int) -> Contact | None:
+    return await session.get(Contact, contact_id)
+
+
+async def get_contact_by_external_id(*, session: AsyncSession, external_id: str) -> Contact | None:
+    query = select(Contact).where(col(Contact.external_id) == external_id)
+    return (await session.scalars(query)).first()
+
+
+async def count_contacts(*, session: AsyncSession) -> int:
+    return int((await session.scalar(select(func.count()).select_from(Contact))) or 0)
+
+
+# --- policy -------------------------------------------------------------------------------
+
+
+async def get_workspace_policy(*, session: AsyncSession, team_id: str) -> WorkspacePolicy | None:
+    return await session.get(WorkspacePolicy, team_id)
+
+
+# --- verifications --------------------------------------------------------------------------
+
+
+async def get_verification(
+    *, session: AsyncSession, verification_id: str, for_update: bool = False
+) -> Verification | None:
+    query = select(Verification).where(col(Verification.id) == verification_id)
+    if for_update:
+        # PostgreSQL serialises concurrent clicks on one card here; SQLite's BEGIN IMMEDIATE
+        # already holds the write lock, and SQLAlchemy drops FOR UPDATE for it.
+        query = query.with_for_update()
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def record_check_failure(
+    *, session: AsyncSession, verification_id: str, outcome: str
+) -> tuple[int, str] | None:
+    """Count one wrong entry atomically; locks at the limit. None if nothing could be counted.
+
+    One conditional UPDATE keeps the counter exact with any number of concurrent checkers,
+    on SQLite and PostgreSQL alike: the WHERE clause refuses to count past the limit.
+    """
+    failed = col(Verification.failed_checks)
+    limit = col(Verification.max_attempts)
+    statement = (
+        update(Verification)
+        .where(
+            col(Verification.id) == verification_id,
+            col(Verification.state) == "code_sent",
+            col(Verification.outcome).is_(None),
+            failed < limit,
+        )
+        .values(
+            failed_checks=failed + 1,
+            state=case((failed + 1 >= limit, "locked"), else_=col(Verification.state)),
+            last_check=outcome,
+        )
+        .returning(col(Verification.failed_checks), col(Verification.state))
+    )
+    row = (await session.execute(statement)).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+async def mark_verified(*, session: AsyncSession, verification_id: str, at: datetime) -> bool:
+    statement = (
+        update(Verification)
+        .where(
+            col(Verification.id) == verification_id,
+            col(Verification.state) == "code_sent",
+            col(Verification.outcome).is_(None),
+        )
+        .values(state="verified", verified_at=at, last_check="verified")
+        .returning(col(Verification.id))
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def close_verification(
+    *, session: AsyncSession, verification_id: str, outcome: str, at: datetime
+) -> bool:
+    statement = (
+        update(Verification)
+        .where(col(Verification.id) == verification_id, col(Verification.outcome).is_(None))
+        .values(outcome=outcome, closed_at=at)
+        .returning(col(Verification.id))
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def recent_failures_for_contact(
+    *, session: AsyncSession, contact_ref: str, since: datetime
+) -> int:
+    query = select(func.coalesce(func.sum(col(Verification.failed_checks)), 0)).where(
+        col(Verification.contact_ref) == contact_ref, col(Verification.created_at) >= since
+    )
+    return int((await session.scalar(query)) or 0)
+
+
+async def recent_verifications_for_agent(
+    *, session: AsyncSession, agent_user_id: str, limit: int
+) -> Sequence[Verification]:
+    query = (
+        select(Verification)
+        .where(col(Verification.agent_user_id) == agent_user_id)
+        .order_by(col(Verification.created_at).desc())
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+# --- code sends -----------------------------------------------------------------------------
+
+
+async def get_code_send(
+    *, session: AsyncSession, verification_id: str, seq: int
+) -> CodeSend | None:
+    query = select(CodeSend).where(
+        col(CodeSend.verification_id) == verification_id, col(CodeSend.seq) == seq
+    )
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def latest_code_send(*, session: AsyncSession, verification_id: str) -> CodeSend | None:
+    query = (
+        select(CodeSend)
+        .where(col(CodeSend.verification_id) == verification_id)
+        .order_by(col(CodeSend.seq).desc())
+        .limit(1)
+    )
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def live_code_send(*, session: AsyncSession, verification_id: str) -> CodeSend | None:
+    """The one code that can still be checked: the newest one delivered and not yet spent."""
+    query = (
+        select(CodeSend)
+        .where(col(CodeSend.verification_id) == verification_id, col(CodeSend.status) == "sent")
+        .order_by(col(CodeSend.seq).desc())
+        .limit(1)
+    )
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def void_code_sends(
+    *, session: AsyncSession, verification_id: str, below_seq: int | None = None, status: str
+) -> int:
+    """Retire every live code of a verification (older than `below_seq` when given)."""
+    conditions: list[Any] = [
+        col(CodeSend.verification_id) == verification_id,
+        or_(col(CodeSend.status) == "sent", col(CodeSend.status) == "sending"),
+    ]
+    if below_seq is not None:
+        conditions.append(col(CodeSend.seq) < below_seq)
+    statement = update(CodeSend).where(*conditions).values(status=status, code_hash=None)
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+def append_audit_event(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    kind: str,
+    at: datetime,
+    verification_id: str | None = None,
+    actor_user_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        team_id=team_id,
+        verification_id=verification_id,
+        actor_user_id=actor_user_id,
+        kind=kind,
+        detail=detail or {},
+        created_at=at,
+    )
+    session.add(event)
+    return event
+
+
+async def list_audit_events(
+    *, session: AsyncSession, verification_id: str | None = None
+) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).order_by(col(AuditEvent.id))
+    if verification_id is not None:
+        query = query.where(col(AuditEvent.verification_id) == verification_id)
+    return (await session.scalars(query)).all()
+
+
+# --- outbox -------------------------------------------------------------------------------
+
+
+def add_outbox_message(
+    *,
+    session: AsyncSession,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    at: datetime,
+    verification_id: str | None = None,
+) -> OutboxMessage:
+    message = OutboxMessage(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        payload=payload,
+        verification_id=verification_id,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    session.add(message)
+    return message
+
+
+async def claim_outbox_messages(
+    *, session: AsyncSession, now: datetime, lease: timedelta, limit: int
+) -> Sequence[OutboxMessage]:
+    """Lease due messages to this relay; other replicas skip rows locked or leased here."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.next_attempt_at) <= now,
+            or_(
+                col(OutboxMessage.claimed_until).is_(None),
+                col(OutboxMessage.claimed_until) < now,
+            ),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    messages = (await session.scalars(query)).all()
+    for message in messages:
+        message.claimed_until = now + lease
+    return messages
+
+
+async def mark_outbox_delivered(*, session: AsyncSession, message_id: int, at: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(status="delivered", delivered_at=at, claimed_until=None, last_error=None)
+    )
+
+
+async def schedule_outbox_retry(
+    *, session: AsyncSession, message_id: int, at: datetime, error: str
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(
+            attempts=col(OutboxMessage.attempts) + 1,
+            next_attempt_at=at,
+            claimed_until=None,
+            last_error=error[:2000],
+        )
+    )
+
+
+async def list_outbox_messages(
+    *, session: AsyncSession, kind: str | None = None
+) -> Sequence[OutboxMessage]:
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+    if kind is not None:
+        query = query.where(col(OutboxMessage.kind) == kind)
+    return (await session.scalars(query.execution_options(populate_existing=True))).all()
+
+
+# --- console provider -------------------------------------------------------------------------
+
+
+async def add_console_message(
+    *,
+    session: AsyncSession,
+    channel: str,
+    recipient: str,
+    subject: str | None,
+    body: str,
+    at: datetime,
+) -> ConsoleMessage:
+    message = ConsoleMessage(
+        channel=channel, recipient=recipient, subject=subject, body=body, created_at=at
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def list_console_messages(
+    *, session: AsyncSession, after_id: int = 0
+) -> Sequence[ConsoleMessage]:
+    query = (
+        select(ConsoleMessage)
+        .where(col(ConsoleMessage.id) > after_id)
+        .order_by(col(ConsoleMessage.id))
+    )
+    return (await session.scalars(query)).all()

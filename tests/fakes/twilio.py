@@ -1,0 +1,285 @@
+"""A local Twilio Messaging API: the documented request and error shapes, served over HTTP.
+
+Reproduces: `POST /2010-04-01/Accounts/{sid}/Messages.json` (form-encoded To/From/Body/
+StatusCallback), `GET /2010-04-01/Accounts/{sid}.json`, HTTP Basic auth checked exactly,
+Twilio's JSON error body, the test-credential magic To numbers, and faults a test asks for.
+Assumes (not verified against Twilio): a path SID other than the authenticated one is 20003,
+To must be strict E.164, and no status callbacks are sent back (a later issue adds them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import re
+import secrets
+from collections import deque
+from dataclasses import dataclass
+from email.utils import formatdate
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+API_VERSION = "2010-04-01"
+TEST_FROM_NUMBER = "+15005550006"
+
+# Twilio's test-credential To numbers (vendor-apis.md §2.1, "as remembered"): status 400.
+MAGIC_TO_ERRORS: dict[str, tuple[int, str]] = {
+    "+15005550001": (21211, "The 'To' number {to} is not a valid phone number."),
+    "+15005550002": (21612, "The 'To' phone number: {to}, is not currently reachable via SMS."),
+    "+15005550003": (
+        21408,
+        "Permission to send an SMS has not been enabled for the region "
+        "indicated by the 'To' number: {to}.",
+    ),
+    "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
+    "+15005550009": (21614, "'To' number {to} is not a valid mobile number"),
+}
+
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_MAX_BODY = 1600
+_DEFAULT_MESSAGES = {
+    20003: "Authenticate",
+    20429: "Too Many Requests",
+    20500: "An internal server error has occurred",
+    20503: "Service unavailable",
+}
+# GSM 03.38 basic set; anything else forces UCS-2 (70/67 chars per segment instead of 160/153).
+_GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SentSms:
+    sid: str
+    to: str
+    from_: str
+    body: str
+    status_callback: str | None
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    form: dict[str, str]
+    authenticated: bool
+
+
+@dataclass
+class _Fault:
+    status: int
+    code: int | None
+    retry_after: str | None
+
+
+class FakeTwilio:
+    def __init__(
+        self,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        owned_numbers: frozenset[str] = frozenset({TEST_FROM_NUMBER}),
+    ) -> None:
+        self.account_sid = account_sid or "AC" + secrets.token_hex(16)
+        self.auth_token = auth_token or secrets.token_hex(16)
+        self.owned_numbers = owned_numbers
+        self.messages: list[SentSms] = []
+        self.requests: list[RecordedRequest] = []
+        self._faults: deque[_Fault] = deque()
+        self._delays: deque[float] = deque()
+
+    def reset(self) -> None:
+        """Forget messages, requests and pending faults (for a server shared by many tests)."""
+        self.messages.clear()
+        self.requests.clear()
+        self._faults.clear()
+        self._delays.clear()
+
+    def fail_next(
+        self,
+        *,
+        status: int,
+        code: int | None = None,
+        times: int = 1,
+        retry_after: float | str | None = None,
+    ) -> None:
+        """The next `times` requests get `status` with Twilio's error body, before any checks."""
+        if code is None:
+            code = {401: 20003, 429: 20429, 500: 20500, 503: 20503}.get(status)
+        header = None if retry_after is None else str(retry_after)
+        self._faults.extend(_Fault(status, code, header) for _ in range(times))
+
+    def delay_next(self, seconds: float, *, times: int = 1) -> None:
+        """Hold the reply to the next `times` requests; the message is still accepted first,
+        as when Twilio queued it but the answer was lost (the client cannot tell)."""
+        self._delays.extend(seconds for _ in range(times))
+
+    def asgi_app(self) -> Starlette:
+        prefix = f"/{API_VERSION}/Accounts/{{sid}}"
+        return Starlette(
+            routes=[
+                Route(f"{prefix}/Messages.json", self._create_message, methods=["POST"]),
+                Route(f"{prefix}.json", self._fetch_account, methods=["GET"]),
+            ]
+        )
+
+    async def _create_message(self, request: Request) -> Response:
+        form = await _read_form(request)
+        authenticated = self._authenticated(request)
+        self.requests.append(RecordedRequest("POST", request.url.path, form, authenticated))
+        if self._faults:
+            return _fault_response(self._faults.popleft())
+        if not authenticated:
+            return _unauthenticated()
+        to, from_, body = form.get("To"), form.get("From"), form.get("Body")
+        if not to:
+            return _error(400, 21604, "A 'To' phone number is required.")
+        if not from_:
+            return _error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required.")
+        if not body:
+            return _error(400, 21602, "Message body is required.")
+        if not _E164.fullmatch(to):
+            return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if to in MAGIC_TO_ERRORS:
+            code, text = MAGIC_TO_ERRORS[to]
+            return _error(400, code, text.format(to=to))
+        if from_ not in self.owned_numbers:
+            return _error(
+                400,
+                21606,
+                f"The From phone number {from_} is not a valid, SMS-capable inbound phone "
+                "number or short code for your account.",
+            )
+        if len(body) > _MAX_BODY:
+            return _error(
+                400, 21617, "The concatenated message body exceeds the 1600 character limit."
+            )
+        sid = "SM" + secrets.token_hex(16)
+        callback = form.get("StatusCallback")
+        self.messages.append(SentSms(sid, to, from_, body, callback))
+        now = formatdate(usegmt=True).replace("GMT", "+0000")
+        payload = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": from_,
+            "messaging_service_sid": None,
+            "body": body,
+            "status": "queued",
+            "num_segments": str(_segments(body)),
+            "num_media": "0",
+            "direction": "outbound-api",
+            "api_version": API_VERSION,
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "subresource_uris": {
+                "media": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"
+            },
+        }
+        await self._maybe_delay(request)
+        return JSONResponse(payload, status_code=201)
+
+    async def _fetch_account(self, request: Request) -> Response:
+        authenticated = self._authenticated(request)
+        self.requests.append(RecordedRequest("GET", request.url.path, {}, authenticated))
+        if self._faults:
+            return _fault_response(self._faults.popleft())
+        if not authenticated:
+            return _unauthenticated()
+        await self._maybe_delay(request)
+        return JSONResponse(
+            {
+                "sid": self.account_sid,
+                "friendly_name": "PIN Verify fake account",
+                "status": "active",
+                "type": "Full",
+                "date_created": formatdate(usegmt=True).replace("GMT", "+0000"),
+                "uri": f"/{API_VERSION}/Accounts/{self.account_sid}.json",
+            }
+        )
+
+    def _authenticated(self, request: Request) -> bool:
+        if request.path_params["sid"] != self.account_sid:
+            return False
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            return False
+        expected = f"{self.account_sid}:{self.auth_token}".encode()
+        return hmac.compare_digest(decoded, expected)
+
+    async def _maybe_delay(self, request: Request) -> None:
+        if not self._delays:
+            return
+        deadline = asyncio.get_running_loop().time() + self._delays.popleft()
+        # Polling for the client's disconnect lets the server stop promptly once a test's
+        # client has timed out, instead of holding shutdown for the whole delay.
+        while asyncio.get_running_loop().time() < deadline:
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(0.01)
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    # Parsed by hand: Starlette's form parser needs python-multipart, which Twilio's
+    # form-urlencoded bodies do not justify.
+    if request.headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
+        return {}
+    body = (await request.body()).decode()
+    return dict(parse_qsl(body, keep_blank_values=True))
+
+
+def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _unauthenticated() -> Response:
+    return _error(
+        401, 20003, "Authenticate", headers={"WWW-Authenticate": 'Basic realm="Twilio API"'}
+    )
+
+
+def _fault_response(fault: _Fault) -> Response:
+    headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
+    if fault.code is None:
+        return Response("upstream failure", status_code=fault.status, headers=headers)
+    message = _DEFAULT_MESSAGES.get(fault.code, "Error")
+    return _error(fault.status, fault.code, message, headers=headers)
+
+
+def _segments(body: str) -> int:
+    if all(ch in _GSM7 or ch in _GSM7_EXTENDED for ch in body):
+        units = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in body)
+        single, multi = 160, 153
+    else:
+        # UCS-2 counts UTF-16 code units, so characters outside the BMP take two.
+        units = len(body.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    return 1 if units <= single else -(-units // multi)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.fakes.twilio import FakeTwilio
+from tests.providers.support import TwilioEnv
+from tests.support.asgi import running_server
+
+
+# uvicorn spends ~0.2 s shutting down, so a module shares one FakeTwilio server and each
+# test resets it; modules using it run in a module-wide loop (see their `pytestmark`).
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def twilio_server() -> AsyncIterator[tuple[FakeTwilio, str]]:
+    fake = FakeTwilio()
+    async with running_server(fake.asgi_app()) as url:
+        yield fake, url
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def twilio(twilio_server: tuple[FakeTwilio, str]) -> AsyncIterator[TwilioEnv]:
+    fake, url = twilio_server
+    fake.reset()
+    async with httpx.AsyncClient() as client:
+        yield TwilioEnv(fake, url, client)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local port that refuses connections: bound (so nobody else takes it), never listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

@@ -1,0 +1,61 @@
+"""Helpers shared by the provider tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from providers.errors import DeliveryError
+from providers.sms.twilio import TwilioSms
+from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
+
+
+@dataclass(frozen=True)
+class Kept:
+    id: str
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+
+
+@dataclass
+class InMemorySink:
+    """A ConsoleSink that keeps messages in a list."""
+
+    kept: list[Kept] = field(default_factory=list)
+
+    async def keep(self, *, channel: str, recipient: str, subject: str | None, body: str) -> str:
+        message_id = f"console-{len(self.kept) + 1}"
+        self.kept.append(Kept(message_id, channel, recipient, subject, body))
+        return message_id
+
+
+@dataclass
+class TwilioEnv:
+    """A FakeTwilio served over real HTTP, and adapters pointed at it."""
+
+    fake: FakeTwilio
+    url: str
+    client: httpx.AsyncClient
+
+    def adapter(self, **overrides: Any) -> TwilioSms:
+        config: dict[str, Any] = {
+            "account_sid": self.fake.account_sid,
+            "auth_token": self.fake.auth_token,
+            "from_number": TEST_FROM_NUMBER,
+            "api_url": self.url + "/",
+        } | overrides
+        return TwilioSms(self.client, **config)
+
+
+def assert_agent_safe(error: DeliveryError, *private: str) -> None:
+    """The agent-facing text names no destination, body or secret, in any spelling."""
+    text = f"{error.message}\n{error}"
+    for value in private:
+        assert value not in text
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if value.startswith("+") and len(digits) >= 7:
+            assert digits[-7:] not in text

@@ -1,0 +1,189 @@
+"""SmtpEmail against a real local SMTP server (aiosmtpd): message shape and error translation."""
+
+from __future__ import annotations
+
+import email.utils
+from typing import Any
+
+import pytest
+
+from providers.email import EmailMessage
+from providers.email.smtp import SmtpEmail
+from providers.errors import (
+    FailureReason,
+    InvalidRecipient,
+    PermanentDeliveryError,
+    ProviderAuthError,
+    TransientDeliveryError,
+)
+from tests.fakes.smtp import FakeSmtpServer, running_smtp_server
+from tests.providers.support import assert_agent_safe
+
+SENDER = "helpdesk@msp.example"
+USER = "pinverify"
+PASSWORD = "s3cret-smtp-password"
+CODE = "482913"
+TEXT = f"Your PIN Verify code is {CODE}."
+HTML = f"<p>Your PIN Verify code is <b>{CODE}</b>.</p>"
+
+
+def adapter(server: FakeSmtpServer | None = None, **overrides: Any) -> SmtpEmail:
+    config: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": server.port if server else 0,
+        "username": None,
+        "password": None,
+        "implicit_tls": False,
+        "starttls": False,
+        "sender": SENDER,
+        "timeout": 5.0,
+    } | overrides
+    return SmtpEmail(**config)
+
+
+def mail(to: str = "jane@acme.example", **overrides: Any) -> EmailMessage:
+    return EmailMessage(
+        **(
+            {"to": to, "subject": "Your code", "text_body": TEXT, "idempotency_key": "v1:1"}
+            | overrides
+        )
+    )
+
+
+async def test_sends_a_well_formed_message_after_logging_in() -> None:
+    async with running_smtp_server(username=USER, password=PASSWORD) as server:
+        smtp = adapter(server, username=USER, password=PASSWORD, sender_name="MSP Helpdesk")
+        receipt = await smtp.send(mail(html_body=HTML))
+
+    [received] = server.messages
+    msg = received.message
+    assert received.authenticated_as == USER
+    assert received.mail_from == SENDER
+    assert received.rcpt_tos == ("jane@acme.example",)
+    assert msg["From"] == f"MSP Helpdesk <{SENDER}>"
+    assert msg["To"] == "jane@acme.example"
+    assert msg["Subject"] == "Your code"
+    assert email.utils.parsedate_to_datetime(str(msg["Date"])).utcoffset() is not None
+    assert str(msg["Message-ID"]).endswith("@msp.example>")
+    assert receipt.message_id == msg["Message-ID"]
+    assert (receipt.provider, receipt.status) == ("smtp", "sent")
+    assert msg.get_content_type() == "multipart/alternative"
+    plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and plain.get_content() == TEXT + "\n"
+    assert html is not None and html.get_content() == HTML + "\n"
+
+
+async def test_plain_text_only_when_there_is_no_html() -> None:
+    async with running_smtp_server() as server:
+        await adapter(server).send(mail())
+
+    [received] = server.messages
+    assert received.message.get_content_type() == "text/plain"
+    assert received.authenticated_as is None
+
+
+async def test_wrong_password_is_an_auth_error() -> None:
+    async with running_smtp_server(username=USER, password=PASSWORD) as server:
+        with pytest.raises(ProviderAuthError) as caught:
+            await adapter(server, username=USER, password="wrong-password").send(mail())
+
+    error = caught.value
+    assert error.reason is FailureReason.AUTH
+    assert error.vendor_code == "535"
+    assert "SMTP_URL" in error.message
+    assert_agent_safe(error, "wrong-password", PASSWORD, "jane@acme.example", TEXT, CODE)
+    assert server.messages == []
+
+
+async def test_server_requiring_auth_is_a_config_error_when_we_send_none() -> None:
+    async with running_smtp_server(username=USER, password=PASSWORD, require_auth=True) as server:
+        with pytest.raises(ProviderAuthError) as caught:
+            await adapter(server).send(mail())
+
+    assert caught.value.vendor_code == "530"
+    assert "STARTTLS" in caught.value.message
+    assert server.messages == []
+
+
+async def test_unknown_mailbox_is_an_invalid_recipient() -> None:
+    to = "bounce@acme.example"
+    async with running_smtp_server() as server:
+        with pytest.raises(InvalidRecipient) as caught:
+            await adapter(server).send(mail(to=to))
+
+    error = caught.value
+    assert (error.reason, error.vendor_code, error.retry_after) == (
+        FailureReason.INVALID_RECIPIENT,
+        "550",
+        None,
+    )
+    assert not error.retryable
+    assert_agent_safe(error, to, "bounce", TEXT, CODE)
+    assert server.messages == []
+
+
+async def test_temporary_rejection_is_transient() -> None:
+    to = "tempfail@acme.example"
+    async with running_smtp_server() as server:
+        with pytest.raises(TransientDeliveryError) as caught:
+            await adapter(server).send(mail(to=to))
+
+    error = caught.value
+    assert (error.reason, error.vendor_code) == (FailureReason.TRANSIENT, "451")
+    assert error.retryable
+    assert_agent_safe(error, to, "tempfail", TEXT, CODE)
+
+
+async def test_connection_refused_is_transient_and_not_sent(closed_port: int) -> None:
+    with pytest.raises(TransientDeliveryError) as caught:
+        await adapter(port=closed_port).send(mail())
+
+    assert "not sent" in caught.value.message
+    assert caught.value.vendor_code is None
+
+
+async def test_connection_dropped_during_data_is_transient_and_unknown() -> None:
+    to = "drop@acme.example"
+    async with running_smtp_server() as server:
+        with pytest.raises(TransientDeliveryError) as caught:
+            await adapter(server).send(mail(to=to))
+
+    assert "unknown whether the email went out" in caught.value.message
+    assert_agent_safe(caught.value, to, TEXT, CODE)
+
+
+async def test_starttls_against_a_server_without_it_is_a_config_error() -> None:
+    async with running_smtp_server() as server:
+        with pytest.raises(ProviderAuthError) as caught:
+            await adapter(server, starttls=True).send(mail())
+
+    assert "SMTP_URL" in caught.value.message
+    assert server.messages == []
+
+
+async def test_implicit_tls_against_a_plain_server_is_a_config_error() -> None:
+    async with running_smtp_server() as server:
+        with pytest.raises(ProviderAuthError) as caught:
+            await adapter(server, implicit_tls=True).send(mail())
+
+    assert "TLS handshake" in caught.value.message
+    assert server.messages == []
+
+
+async def test_header_injection_is_refused_before_connecting(closed_port: int) -> None:
+    # The closed port proves no connection was attempted: that would be a TransientDeliveryError.
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await adapter(port=closed_port).send(mail(subject="Your code\r\nBcc: evil@example.com"))
+
+    assert type(caught.value) is PermanentDeliveryError
+    assert "evil" not in caught.value.message
+
+
+def test_rejects_contradictory_tls_settings() -> None:
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        adapter(implicit_tls=True, starttls=True)
+
+
+def test_rejects_a_sender_without_a_domain() -> None:
+    with pytest.raises(ValueError, match="domain"):
+        adapter(sender="helpdesk")

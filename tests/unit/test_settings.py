@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import ConfigurationError, load_settings
+
+KEY = "k" * 40
+
+
+def test_defaults_start_a_development_app() -> None:
+    settings = load_settings({})
+    assert settings.sms_provider == "console" and settings.email_provider == "console"
+    assert settings.database_url == "sqlite+aiosqlite:///./pinverify.db"
+    assert settings.pinverify_code_length == 6
+    assert settings.pinverify_code_ttl_seconds == 600
+    assert settings.pinverify_max_attempts == 5
+    assert not settings.slack_configured
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"PINVERIFY_CODE_LENGTH": "abc"},
+            "PINVERIFY_CODE_LENGTH: Input should be a valid integer",
+        ),
+        ({"PINVERIFY_CODE_LENGTH": "5"}, "PINVERIFY_CODE_LENGTH: Input should be greater than"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+            "PINVERIFY_SECRET_KEY: required when Slack is configured",
+        ),
+        ({"PINVERIFY_SECRET_KEY": "short"}, "PINVERIFY_SECRET_KEY: must be at least 32"),
+        ({"SMS_PROVIDER": "twilio"}, "TWILIO_ACCOUNT_SID: required when SMS_PROVIDER=twilio"),
+        ({"SMS_PROVIDER": "pigeon"}, "SMS_PROVIDER: Input should be 'console' or 'twilio'"),
+        ({"EMAIL_PROVIDER": "smtp"}, "SMTP_URL: required when EMAIL_PROVIDER=smtp"),
+        ({"SMTP_URL": "http://mail"}, "SMTP_URL: must start with smtp:// or smtps://"),
+        ({"PINVERIFY_SUPERVISOR_CHANNEL": "#supervisors"}, "must be a channel ID"),
+        ({"PINVERIFY_DEFAULT_REGION": "XX"}, "PINVERIFY_DEFAULT_REGION"),
+        ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL: must start with"),
+    ],
+)
+def test_bad_configuration_is_one_line_naming_the_variable(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load_settings(env)
+    text = str(error.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def test_secrets_are_never_echoed_in_errors() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load_settings({"PINVERIFY_SECRET_KEY": "hunter2-secret"})
+    assert "hunter2" not in str(error.value)
+
+
+def test_smtp_url_parts() -> None:
+    settings = load_settings(
+        {"SMTP_URL": "smtp://user%40x:p%3Ass@mail.example.com:2525?starttls=false"}
+    )
+    target = settings.smtp_target
+    assert target is not None
+    assert (target.host, target.port, target.username, target.password) == (
+        "mail.example.com",
+        2525,
+        "user@x",
+        "p:ss",
+    )
+    assert not target.starttls and not target.implicit_tls
+    implicit = load_settings({"SMTP_URL": "smtps://mail.example.com"}).smtp_target
+    assert implicit is not None and implicit.port == 465 and implicit.implicit_tls
+
+
+def test_explicit_mapping_ignores_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINVERIFY_CODE_LENGTH", "9")
+    assert load_settings({}).pinverify_code_length == 6
+    assert load_settings().pinverify_code_length == 9
