@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -103,10 +105,16 @@ async def _serve(settings: Settings, host: str, port: int, *, socket_mode: bool)
         )
         return 2
     async with open_runtime(settings) as runtime:
-        _announce(settings, host, port)
-        server = uvicorn.Server(
-            uvicorn.Config(runtime.server, host=host, port=port, log_level="info", lifespan="on")
+        server = GracefulServer(
+            uvicorn.Config(runtime.server, host=host, port=port, log_level="warning")
         )
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if serving.done():
+            return 1 if serving.exception() else 0
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        _announce(settings, f"http://{host}:{bound}")
         if socket_mode and runtime.slack_app is not None and settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -114,20 +122,34 @@ async def _serve(settings: Settings, host: str, port: int, *, socket_mode: bool)
                 runtime.slack_app, settings.slack_app_token.get_secret_value()
             )
             await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
             try:
-                await server.serve()
+                await serving
             finally:
                 await handler.close_async()  # type: ignore[no-untyped-call]
         else:
-            await server.serve()
+            await serving
     return 0
 
 
-def _announce(settings: Settings, host: str, port: int) -> None:
+class GracefulServer(uvicorn.Server):
+    """uvicorn, minus re-raising SIGINT/SIGTERM after its shutdown.
+
+    uvicorn re-raises the signal once it has stopped, which kills the process before our own
+    clean-up (outbox relay, HTTP client, database pool) has run; exit normally instead.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
+
+
+def _announce(settings: Settings, address: str) -> None:
     log.info(
-        "PIN Verify on http://%s:%d (SMS: %s, email: %s, contacts: %s)",
-        host,
-        port,
+        "PIN Verify is listening on %s (SMS: %s, email: %s, contacts: %s)",
+        address,
         settings.sms_provider,
         settings.email_provider,
         settings.crm_provider,
@@ -144,3 +166,7 @@ def _announce(settings: Settings, host: str, port: int) -> None:
             "console providers are on: codes are written to this log and the console_messages "
             "table instead of being sent. Never run a real help desk like this."
         )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

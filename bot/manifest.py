@@ -6,24 +6,36 @@ from typing import Any
 
 import yaml
 
+from commands import SLASH_COMMANDS
 from commands.ids import Command
 
 PLACEHOLDER_URL = "https://pinverify.example.com"
 BOT_SCOPES = ["chat:write", "commands"]
+COMMAND_HELP: dict[Command, tuple[str, str]] = {
+    Command.VERIFY: (
+        "Look up a caller and send them a one-time PIN",
+        "<phone | email | name | #ticket>",
+    ),
+}
 
 
 def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
     """Least privilege: chat:write for the card and supervisors' posts, commands for /verify."""
     events_url = base_url.rstrip("/") + "/slack/events"
-    command: dict[str, Any] = {
-        "command": Command.VERIFY.value,
-        "description": "Look up a caller and send them a one-time PIN",
-        "usage_hint": "<phone | email | name | #ticket>",
-        "should_escape": False,
-    }
+    slash_commands = []
+    for command in SLASH_COMMANDS:
+        description, usage = COMMAND_HELP[command]
+        entry: dict[str, Any] = {
+            "command": command.value,
+            "description": description,
+            "usage_hint": usage,
+            "should_escape": False,
+        }
+        if not socket_mode:
+            entry["url"] = events_url
+        slash_commands.append(entry)
     interactivity: dict[str, Any] = {"is_enabled": True}
     if not socket_mode:
-        command["url"] = events_url
         interactivity["request_url"] = events_url
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
@@ -40,7 +52,7 @@ def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
                 "messages_tab_read_only_enabled": True,
             },
             "bot_user": {"display_name": "PIN Verify", "always_online": True},
-            "slash_commands": [command],
+            "slash_commands": slash_commands,
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {

@@ -64,6 +64,7 @@ def _twilio_sms(settings: Settings, tools: ProviderTools) -> SmsSender:
         auth_token=settings.twilio_auth_token.get_secret_value(),
         from_number=settings.twilio_from_number,
         api_url=str(settings.twilio_api_url),
+        timeout=settings.twilio_timeout_seconds,
     )
 
 

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
     twilio_api_url: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com/")
+    twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     email_provider: EmailProviderName = "console"
     smtp_url: SecretStr | None = None

@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from commands import card, verify
 from commands.ids import ActionId, Command
 
+Listener = Callable[..., Awaitable[None]]
+
+# The manifest's slash commands are generated from this table (and a test holds them equal).
+SLASH_COMMANDS: dict[Command, Listener] = {Command.VERIFY: verify.handle_verify}
+
+SEND_ACTIONS = re.compile(
+    f"^({ActionId.SEND_SMS.value}|{ActionId.SEND_EMAIL.value}|{ActionId.RESEND.value})$"
+)
+ACTIONS: dict[str | re.Pattern[str], Listener] = {
+    ActionId.PICK_CONTACT.value: card.handle_pick,
+    SEND_ACTIONS: card.handle_send,
+    ActionId.CHECK_CODE.value: card.handle_check,
+    ActionId.COMPLETED.value: card.handle_completed,
+    ActionId.INCOMPLETE.value: card.handle_incomplete,
+}
+
 
 def register(app: AsyncApp) -> None:
-    app.command(Command.VERIFY.value)(verify.handle_verify)
-    app.action(ActionId.PICK_CONTACT.value)(card.handle_pick)
-    app.action(
-        re.compile(
-            f"^({ActionId.SEND_SMS.value}|{ActionId.SEND_EMAIL.value}|{ActionId.RESEND.value})$"
-        )
-    )(card.handle_send)
-    app.action(ActionId.CHECK_CODE.value)(card.handle_check)
-    app.action(ActionId.COMPLETED.value)(card.handle_completed)
-    app.action(ActionId.INCOMPLETE.value)(card.handle_incomplete)
+    for command, handler in SLASH_COMMANDS.items():
+        app.command(command.value)(handler)
+    for action, handler in ACTIONS.items():
+        app.action(action)(handler)
     # Typing in the code box sends nothing (no dispatch_action), but ack any stray action so
     # Slack never shows the agent a warning triangle.
     app.action(ActionId.CODE_INPUT.value)(_ack_only)
 
 
-async def _ack_only(ack: AsyncAck) -> None:
+async def _ack_only(ack: AsyncAck, **_: Any) -> None:
     await ack()

@@ -81,7 +81,8 @@ def verification_card(snapshot: VerificationSnapshot, *, notice: str | None = No
 
 
 def card_fallback_text(snapshot: VerificationSnapshot) -> str:
-    return f"Verify caller {snapshot.contact_name}: {_status_text(snapshot)}"
+    # The fallback text is mrkdwn in notifications: a name must not become a mention.
+    return f"Verify caller {escape(snapshot.contact_name)}: {_status_text(snapshot)}"
 
 
 def _contact_fields(snapshot: VerificationSnapshot) -> list[MarkdownTextObject]:
@@ -422,4 +423,5 @@ def supervisor_post(report: Mapping[str, object]) -> list[Block]:
 
 
 def supervisor_fallback_text(report: Mapping[str, object]) -> str:
-    return f"Verification {report['outcome']}: {report['contact_name']} ({report['check']})"
+    name = escape(str(report["contact_name"]))
+    return f"Verification {report['outcome']}: {name} ({report['check']})"

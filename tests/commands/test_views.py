@@ -1,0 +1,174 @@
+"""Every Block Kit payload the bot can send, in every state, validates with slack_sdk."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.emulator.block_kit import validate_message_blocks
+from bot.emulator.surfaces import find_button_labels
+from bot.verification import Channel, SendSnapshot, VerificationSnapshot, supervisor_report
+from commands.parsing import PayloadError, decode_button
+from commands.views import (
+    CardButton,
+    as_dicts,
+    escape,
+    pick_list,
+    supervisor_post,
+    verification_card,
+)
+from providers.crm import ContactRecord
+
+NOW = datetime(2026, 11, 26, 14, 2, tzinfo=UTC)
+SENT = SendSnapshot(
+    seq=1,
+    channel=Channel.SMS,
+    masked_destination="+1 ••• ••• 7611",
+    status="sent",
+    provider="twilio",
+    created_at=NOW,
+    sent_at=NOW,
+    expires_at=NOW + timedelta(minutes=10),
+    error_message=None,
+)
+BASE = VerificationSnapshot(
+    id="a" * 32,
+    team_id="T1",
+    agent_user_id="U1",
+    agent_name="alice",
+    contact_name="Jane <!channel> & Doe",
+    company="Globex",
+    masked_phone="+1 ••• ••• 7611",
+    masked_email="j•••@globex.example",
+    state="awaiting_send",
+    last_check=None,
+    failed_checks=0,
+    max_attempts=5,
+    sends_left=5,
+    next_seq=1,
+    outcome=None,
+    created_at=NOW,
+    verified_at=None,
+    closed_at=None,
+    card_channel="D1",
+    card_ts="1.0",
+    latest_send=None,
+    code_expired=False,
+)
+STATES = {
+    "ready": BASE,
+    "sending": replace(BASE, latest_send=replace(SENT, status="sending", sent_at=None), next_seq=2),
+    "sent": replace(BASE, state="code_sent", latest_send=SENT, next_seq=2),
+    "wrong": replace(BASE, state="code_sent", latest_send=SENT, next_seq=2, failed_checks=2),
+    "failed": replace(
+        BASE, latest_send=replace(SENT, status="failed", error_message="Twilio <b>"), next_seq=2
+    ),
+    "expired": replace(BASE, state="code_sent", latest_send=SENT, next_seq=2, code_expired=True),
+    "verified": replace(BASE, state="verified", latest_send=SENT, next_seq=2, verified_at=NOW),
+    "locked": replace(BASE, state="locked", latest_send=SENT, next_seq=2, failed_checks=5),
+    "closed": replace(BASE, state="verified", latest_send=SENT, outcome="completed", closed_at=NOW),
+    "no_phone": replace(BASE, masked_phone=None),
+    "budget_spent": replace(BASE, state="code_sent", latest_send=SENT, sends_left=0, next_seq=6),
+}
+EXPECTED_BUTTONS = {
+    "ready": ["Send SMS", "Send email"],
+    "sending": ["Completed", "Incomplete"],
+    "sent": ["Check code", "Resend", "Send email", "Completed", "Incomplete"],
+    "wrong": ["Check code", "Resend", "Send email", "Completed", "Incomplete"],
+    "failed": ["Send SMS", "Send email", "Incomplete"],
+    "expired": ["Resend", "Send email", "Completed", "Incomplete"],
+    "verified": ["Completed", "Incomplete"],
+    "locked": ["Incomplete", "Completed"],
+    "closed": [],
+    "no_phone": ["Send email"],
+    "budget_spent": ["Check code", "Completed", "Incomplete"],
+}
+
+
+def assert_valid(blocks: list[Block]) -> list[dict[str, object]]:
+    payload = as_dicts(blocks)
+    for block in Block.parse_all(payload):
+        block.validate_json()
+    assert validate_message_blocks(payload) == []
+    return payload
+
+
+class Surface:
+    def __init__(self, blocks: list[dict[str, object]]) -> None:
+        self.blocks = blocks
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+def test_card_validates_and_offers_the_right_buttons(state: str) -> None:
+    payload = assert_valid(verification_card(STATES[state], notice="Wrong code. <@U2>"))
+    assert find_button_labels(Surface(payload)) == EXPECTED_BUTTONS[state]  # type: ignore[arg-type]
+    mrkdwn = repr(mrkdwn_texts(payload))
+    assert "<!channel>" not in mrkdwn and "<@U2>" not in mrkdwn  # names and notices escaped
+    assert "&lt;@U2&gt;" in mrkdwn
+    # plain_text is never parsed for mentions, so the header shows the name as it is
+    assert payload[0]["text"] == {  # type: ignore[comparison-overlap]
+        "type": "plain_text",
+        "text": "Verify caller: Jane <!channel> & Doe",
+    }
+
+
+def mrkdwn_texts(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [str(node["text"])] if node.get("type") == "mrkdwn" else []
+        return found + [text for value in node.values() for text in mrkdwn_texts(value)]
+    if isinstance(node, list):
+        return [text for item in node for text in mrkdwn_texts(item)]
+    return []
+
+
+def test_fallback_texts_cannot_mention() -> None:
+    from commands.views import card_fallback_text, supervisor_fallback_text
+
+    assert "<!channel>" not in card_fallback_text(STATES["sent"])
+    report = supervisor_report(STATES["closed"], channel="C1")
+    assert "<!channel>" not in supervisor_fallback_text(report)
+
+
+def test_unverified_completion_asks_for_confirmation() -> None:
+    sent = as_dicts(verification_card(STATES["sent"]))
+    verified = as_dicts(verification_card(STATES["verified"]))
+
+    def completed(payload: list[dict[str, object]]) -> dict[str, object]:
+        return next(
+            element
+            for block in payload
+            if block["type"] == "actions"
+            for element in block["elements"]  # type: ignore[attr-defined]
+            if element["action_id"] == "mark_completed"
+        )
+
+    assert "confirm" in completed(sent)
+    assert "confirm" not in completed(verified) and completed(verified)["style"] == "primary"
+
+
+def test_pick_list_and_supervisor_post_validate() -> None:
+    contacts = [
+        ContactRecord(ref=str(i), name=f"Pat {i}", company="Co", phone_e164=None, email="p@x.io")
+        for i in range(12)
+    ] + [ContactRecord(ref="x", name="Gone", company="", phone_e164=None, email=None, active=False)]
+    payload = assert_valid(pick_list("pat", contacts))
+    assert len(find_button_labels(Surface(payload))) == 10  # type: ignore[arg-type]
+    report = supervisor_report(STATES["closed"], channel="C1")
+    post = assert_valid(supervisor_post(report))
+    assert "7611" in repr(post) and "5557611" not in repr(post)
+
+
+def test_button_values_round_trip_and_reject_forgeries() -> None:
+    button = CardButton("abc123", 3, Channel.EMAIL)
+    assert decode_button(button.encode()) == button
+    assert decode_button(CardButton("abc", 1).encode()) == CardButton("abc", 1)
+    for forged in ("", "abc", "abc|x|sms", "abc|1|fax", "a b|1|sms"):
+        with pytest.raises(PayloadError):
+            decode_button(forged)
+
+
+def test_escape() -> None:
+    assert escape("<a&b>") == "&lt;a&amp;b&gt;"

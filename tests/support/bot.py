@@ -1,0 +1,123 @@
+"""The real app on a real socket, talking to the Slack emulator: what end-to-end tests drive."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from bot.clock import ManualClock
+from bot.directory import import_contacts, parse_contact_csv
+from bot.emulator import Message, SlackDriver, SlackEmulator, message_text
+from bot.manifest import BOT_SCOPES
+from bot.runtime import Runtime, open_runtime
+from bot.settings import load_settings
+from storage import repositories as repo
+from tests.support.asgi import running_server
+
+SIGNING_SECRET = "e2e-signing-secret"
+SECRET_KEY = "e2e-secret-key-0123456789abcdefghijkl"
+AGENT = "U0AGENT001"
+OTHER_AGENT = "U0AGENT002"
+SUPERVISORS = "C0SUPERVIS"
+CODE = re.compile(r"\b(\d{6,10})\b")
+
+CONTACTS_CSV = """name,email,phone,company,external_id
+Jane Doe,jane.doe@globex.example,+1 513 555 7611,Globex,c-1
+John Smith,john.smith@initech.example,+1 513 555 0199,Initech,c-2
+Joan Smith,joan.smith@umbrella.example,+1 513 555 0142,Umbrella,c-3
+Email Only,email.only@globex.example,,Globex,c-4
+"""
+
+
+@dataclass
+class RunningBot:
+    emulator: SlackEmulator
+    driver: SlackDriver
+    runtime: Runtime
+    clock: ManualClock
+    url: str
+
+    async def verify(self, text: str, *, user: str = AGENT) -> httpx.Response:
+        return await self.driver.slash_command(user, "/verify", text)
+
+    async def open_card(self, text: str, *, user: str = AGENT) -> Message:
+        before = len(self.emulator.dm_messages(user))
+        response = await self.verify(text, user=user)
+        assert response.status_code == 200
+        return await self.driver.wait_for(
+            lambda: (
+                self.emulator.dm_messages(user)[before:][-1:]
+                and self.emulator.dm_messages(user)[-1]
+            )
+        )
+
+    async def wait_text(self, message: Message, fragment: str, timeout: float = 5.0) -> str:
+        """Wait until the (live, updated in place) message shows `fragment`."""
+        return await self.driver.wait_for(
+            lambda: fragment in message_text(message) and message_text(message), timeout
+        )
+
+    async def console_codes(self) -> list[str]:
+        async with self.runtime.deps.db.transaction() as session:
+            bodies = [m.body for m in await repo.list_console_messages(session=session)]
+        return [match.group(1) for body in bodies if (match := CODE.search(body))]
+
+    def supervisor_posts(self) -> list[Message]:
+        return self.emulator.messages(SUPERVISORS)
+
+
+def new_emulator() -> SlackEmulator:
+    emulator = SlackEmulator(scopes=tuple(BOT_SCOPES))
+    emulator.add_user(AGENT, "alice", real_name="Alice Agent", email="alice@msp.example")
+    emulator.add_user(OTHER_AGENT, "carol", real_name="Carol Agent", email="carol@msp.example")
+    emulator.add_user("U0SUPER001", "sam", real_name="Sam Supervisor", email="sam@msp.example")
+    emulator.add_channel(
+        SUPERVISORS, "supervisors", is_private=True, members=["U0SUPER001"], bot_is_member=True
+    )
+    return emulator
+
+
+@asynccontextmanager
+async def running_bot(
+    database_url: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: ManualClock | None = None,
+    emulator: SlackEmulator | None = None,
+    contacts_csv: str = CONTACTS_CSV,
+) -> AsyncIterator[RunningBot]:
+    emulator = emulator or new_emulator()
+    clock = clock or ManualClock()
+    async with running_server(emulator.asgi_app()) as slack_url:
+        emulator.base_url = slack_url
+        settings = load_settings(
+            {
+                "SLACK_BOT_TOKEN": emulator.bot_token,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": emulator.api_url,
+                "DATABASE_URL": database_url,
+                "PINVERIFY_SECRET_KEY": SECRET_KEY,
+                "PINVERIFY_SUPERVISOR_CHANNEL": SUPERVISORS,
+                "PINVERIFY_OUTBOX_POLL_SECONDS": "0.05",
+                "PINVERIFY_ORG_NAME": "Acme IT",
+                **(env or {}),
+            }
+        )
+        async with (
+            open_runtime(settings, clock=clock) as runtime,
+            running_server(runtime.server) as app_url,
+            httpx.AsyncClient(timeout=10) as http,
+        ):
+            rows, problems = parse_contact_csv(contacts_csv, region="US")
+            assert not problems, problems
+            await import_contacts(rows, db=runtime.deps.db, clock=clock)
+            driver = SlackDriver(f"{app_url}/slack/events", SIGNING_SECRET, emulator, http)
+            yield RunningBot(
+                emulator=emulator, driver=driver, runtime=runtime, clock=clock, url=app_url
+            )
+            assert emulator.invalid_payloads == [], emulator.invalid_payloads
+            assert driver.interaction_errors == [], driver.interaction_errors

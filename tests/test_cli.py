@@ -1,0 +1,126 @@
+"""The `pinverify` command as an operator uses it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.cli import main
+
+PINVERIFY = [sys.executable, "-m", "bot.cli"]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # load_settings() reads ./.env: never let a developer's own file into a test.
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_contacts_import_reports_bad_lines_and_imports_the_rest(
+    workdir: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    csv = workdir / "contacts.csv"
+    csv.write_text(
+        "name,email,phone,company,external_id\n"
+        "Jane Doe,jane@globex.example,513-555-7611,Globex,c1\n"
+        "Broken,,12,Globex,c2\n"
+        "John Roe,john@globex.example,,Globex,c3\n"
+    )
+    assert main(["contacts", "import", str(csv)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "imported 2 contact(s): 2 new, 0 updated; 1 row(s) skipped\n"
+    assert err.startswith(f"{csv}: line 3: phone '12' is not")
+    csv.write_text("name,email,phone,company,external_id\nJane Doe,jane@new.example,,NewCo,c1\n")
+    assert main(["contacts", "import", str(csv)]) == 0
+    assert capsys.readouterr().out == "imported 1 contact(s): 0 new, 1 updated\n"
+
+
+def test_unreadable_file_is_a_clear_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{workdir}/x.db")
+    assert main(["contacts", "import", str(workdir / "missing.csv")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_manifest_prints_the_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["manifest", "--url", "https://pin.example.org"]) == 0
+    out = capsys.readouterr().out
+    assert "request_url: https://pin.example.org/slack/events" in out
+
+
+def test_db_upgrade(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{workdir}/x.db")
+    assert main(["db", "upgrade"]) == 0
+    assert capsys.readouterr().out == "database schema is up to date\n"
+    assert (workdir / "x.db").stat().st_size > 0
+
+
+async def test_bad_configuration_stops_start_up_with_one_line(workdir: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *PINVERIFY,
+        "serve",
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PINVERIFY_CODE_LENGTH": "twelve", "PYTHONPATH": str(Path.cwd())},
+        cwd=workdir,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert stderr.decode().splitlines() == [
+        "pinverify: configuration error: PINVERIFY_CODE_LENGTH: Input should be a valid "
+        "integer, unable to parse string as an integer (got 'twelve')"
+    ]
+
+
+async def test_serve_without_slack_says_what_is_missing_and_still_works(workdir: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    process = await asyncio.create_subprocess_exec(
+        *PINVERIFY,
+        "serve",
+        "--port",
+        "0",
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        cwd=workdir,
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    try:
+        address = None
+        while address is None:
+            line = (await asyncio.wait_for(process.stderr.readline(), timeout=30)).decode()
+            assert line, "".join(lines)
+            lines.append(line)
+            if match := re.search(r"listening on (http://\S+)", line):
+                address = match.group(1)
+        # the warnings come right after the address line
+        for _ in range(2):
+            lines.append((await asyncio.wait_for(process.stderr.readline(), timeout=10)).decode())
+        output = "".join(lines)
+        assert "Slack is not configured: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in output
+        assert "Still working: GET /healthz" in output
+        assert "console providers are on" in output
+        async with httpx.AsyncClient() as client:
+            health = await client.get(f"{address}/healthz")
+            events = await client.post(f"{address}/slack/events", content=b"x")
+        assert health.json() == {"status": "ok"}
+        assert events.status_code == 503
+        assert (workdir / "pinverify.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.wait(), timeout=15)
+    assert process.returncode == 0
