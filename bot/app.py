@@ -14,6 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 import commands
 from bot.deps import CONTEXT_KEY, Deps
+from commands.parsing import PayloadError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,11 @@ def create_app(deps: Deps, *, client: AsyncWebClient, signing_secret: str) -> As
 
 async def report_error(error: Exception, body: dict[str, Any]) -> None:
     """Unexpected failures: log with a reference, tell the agent nothing was verified."""
+    if isinstance(error, PayloadError):
+        # Not a payload our own blocks produce: crafted or from a stale client. Say nothing.
+        user = (body.get("user") or {}).get("id")
+        log.warning("refused a malformed payload from %s: %s", user, error)
+        return
     reference = uuid.uuid4().hex[:8]
     log.error("listener failed (ref %s)", reference, exc_info=error)
     response_url = body.get("response_url")

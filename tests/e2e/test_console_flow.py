@@ -185,3 +185,19 @@ def _forged_click(bot: RunningBot, card: object, user: str) -> str:
         ],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_policy_from_settings_shapes_the_code(database_url: str) -> None:
+    env = {"PINVERIFY_CODE_LENGTH": "8", "PINVERIFY_CODE_TTL_SECONDS": "120"}
+    async with running_bot(database_url, env=env) as bot:
+        card = await bot.open_card("+15135557611")
+        await bot.driver.click(AGENT, card, "Send SMS")
+        await bot.wait_text(card, "Code #1 sent")
+        (code,) = await bot.console_codes()
+        assert len(code) == 8
+        bot.clock.advance(seconds=119)
+        await bot.driver.click(AGENT, card, "Check code", inputs={CODE_BOX: code[:6]})
+        await bot.wait_text(card, "That was 6 digits; codes are 8. 4 attempts left.")
+        bot.clock.advance(seconds=1)
+        await bot.driver.click(AGENT, card, "Check code", inputs={CODE_BOX: code})
+        await bot.wait_text(card, "That code has expired")

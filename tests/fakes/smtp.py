@@ -4,7 +4,9 @@ Recipients whose address starts with `bounce@` get 550 at RCPT, `tempfail@` 451,
 has the connection closed after the message content, before the final reply (the client
 cannot tell whether the message was taken). AUTH PLAIN/LOGIN is offered over plain TCP when
 credentials are given; `require_auth` answers 530 to MAIL from an unauthenticated session.
-No TLS yet: STARTTLS and implicit TLS (trustme) come with a later issue.
+`tls="starttls"` offers STARTTLS and refuses AUTH and MAIL before it (530), `tls="implicit"`
+speaks TLS from the first byte; both use a certificate for 127.0.0.1 from the `trustme` CA
+whose client context the test hands to the adapter.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import email
 import email.policy
 import hmac
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -125,7 +128,7 @@ class _PreboundController(Controller):
         self._sock = sock
 
     def _create_server(self) -> Any:
-        return self.loop.create_server(self._factory_invoker, sock=self._sock)
+        return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
 
 @asynccontextmanager
@@ -134,6 +137,8 @@ async def running_smtp_server(
     username: str | None = None,
     password: str | None = None,
     require_auth: bool = False,
+    tls: Literal["none", "starttls", "implicit"] = "none",
+    server_tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[FakeSmtpServer]:
     """Serve until the block exits; yields the server's address and its received mail."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -146,8 +151,14 @@ async def running_smtp_server(
     if username is not None and password is not None:
         kwargs |= {
             "authenticator": _Authenticator(username, password),
-            "auth_require_tls": False,
+            "auth_require_tls": tls == "starttls",
         }
+    if tls != "none" and server_tls is None:
+        raise ValueError("a TLS server needs server_tls (see tls_contexts())")
+    if tls == "starttls":
+        kwargs |= {"tls_context": server_tls, "require_starttls": True}
+    elif tls == "implicit":
+        kwargs["ssl_context"] = server_tls
     controller = _PreboundController(_Handler(fake, require_auth=require_auth), sock, **kwargs)
     # start() and stop() block on threading events; keep them off the test's event loop.
     await asyncio.to_thread(controller.start)
@@ -156,3 +167,15 @@ async def running_smtp_server(
     finally:
         await asyncio.to_thread(controller.stop)
         sock.close()
+
+
+def tls_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for 127.0.0.1, and a client context trusting it."""
+    import trustme
+
+    authority = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server)
+    client = ssl.create_default_context()
+    authority.configure_trust(client)
+    return server, client

@@ -16,7 +16,7 @@ from providers.errors import (
     ProviderAuthError,
     TransientDeliveryError,
 )
-from tests.fakes.smtp import FakeSmtpServer, running_smtp_server
+from tests.fakes.smtp import FakeSmtpServer, running_smtp_server, tls_contexts
 from tests.providers.support import assert_agent_safe
 
 SENDER = "helpdesk@msp.example"
@@ -187,3 +187,44 @@ def test_rejects_contradictory_tls_settings() -> None:
 def test_rejects_a_sender_without_a_domain() -> None:
     with pytest.raises(ValueError, match="domain"):
         adapter(sender="helpdesk")
+
+
+async def test_starttls_then_auth_delivers() -> None:
+    server_tls, client_tls = tls_contexts()
+    async with running_smtp_server(
+        username=USER, password=PASSWORD, tls="starttls", server_tls=server_tls
+    ) as server:
+        sender = adapter(
+            server, username=USER, password=PASSWORD, starttls=True, tls_context=client_tls
+        )
+        receipt = await sender.send(mail())
+        (received,) = server.messages
+        assert received.authenticated_as == USER
+        assert received.message["Message-ID"] == receipt.message_id
+
+
+async def test_starttls_server_refuses_a_client_that_skips_it() -> None:
+    server_tls, _ = tls_contexts()
+    async with running_smtp_server(
+        username=USER, password=PASSWORD, tls="starttls", server_tls=server_tls
+    ) as server:
+        with pytest.raises(ProviderAuthError) as error:
+            await adapter(server, username=USER, password=PASSWORD).send(mail())
+        assert_agent_safe(error.value, PASSWORD)
+        assert server.messages == []
+
+
+async def test_implicit_tls_delivers() -> None:
+    server_tls, client_tls = tls_contexts()
+    async with running_smtp_server(tls="implicit", server_tls=server_tls) as server:
+        await adapter(server, implicit_tls=True, tls_context=client_tls).send(mail())
+        assert len(server.messages) == 1
+
+
+async def test_untrusted_certificate_is_a_configuration_error() -> None:
+    server_tls, _ = tls_contexts()
+    async with running_smtp_server(tls="implicit", server_tls=server_tls) as server:
+        with pytest.raises(ProviderAuthError) as error:
+            await adapter(server, implicit_tls=True).send(mail())  # system trust store
+        assert server.messages == []
+        assert "TLS" in error.value.message
