@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +20,18 @@ from bot.codes import code_matches, generate_code, hash_code, normalise_entry
 from bot.masking import mask_destination, mask_email, mask_phone
 from bot.policy import Policy, load_policy
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
+from bot.snapshots import (
+    Channel,
+    CheckOutcome,
+    CheckResult,
+    CloseOutcome,
+    Outcome,
+    SendOutcome,
+    SendSnapshot,
+    VerificationRefused,
+    VerificationSnapshot,
+    supervisor_report,
+)
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError
@@ -34,123 +44,6 @@ log = logging.getLogger(__name__)
 
 CONTACT_FAILURE_WINDOW = timedelta(hours=24)
 SUPERVISOR_POST = "supervisor_post"
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
-
-    @property
-    def label(self) -> str:
-        return "SMS" if self is Channel.SMS else "email"
-
-
-class Outcome(StrEnum):
-    COMPLETED = "completed"
-    INCOMPLETE = "incomplete"
-
-
-class VerificationRefused(Exception):
-    """The action is not allowed now; `message` tells the agent why and what to do instead."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-@dataclass(frozen=True)
-class SendSnapshot:
-    seq: int
-    channel: Channel
-    masked_destination: str
-    status: str  # sending | sent | failed | voided | used | expired
-    provider: str
-    created_at: datetime
-    sent_at: datetime | None
-    expires_at: datetime
-    error_message: str | None
-
-
-@dataclass(frozen=True)
-class VerificationSnapshot:
-    """Everything a card or a report shows; no secrets, destinations masked."""
-
-    id: str
-    team_id: str
-    agent_user_id: str
-    agent_name: str
-    contact_name: str
-    company: str
-    masked_phone: str | None
-    masked_email: str | None
-    state: str  # awaiting_send | code_sent | verified | locked
-    last_check: str | None
-    failed_checks: int
-    max_attempts: int
-    sends_left: int
-    next_seq: int
-    outcome: str | None
-    created_at: datetime
-    verified_at: datetime | None
-    closed_at: datetime | None
-    card_channel: str | None
-    card_ts: str | None
-    latest_send: SendSnapshot | None
-    code_expired: bool
-
-    @property
-    def attempts_left(self) -> int:
-        return max(self.max_attempts - self.failed_checks, 0)
-
-    @property
-    def closed(self) -> bool:
-        return self.outcome is not None
-
-    @property
-    def check_summary(self) -> str:
-        if self.state == "verified":
-            return "code verified"
-        if self.state == "locked":
-            return f"locked after {self.failed_checks} wrong codes"
-        if self.latest_send is None:
-            return "no code sent"
-        if self.latest_send.status == "failed":
-            return "code not delivered"
-        if self.code_expired:
-            return "code expired unchecked"
-        if self.failed_checks:
-            return f"not verified ({self.failed_checks} wrong)"
-        return "code not checked"
-
-
-class CheckResult(StrEnum):
-    VERIFIED = "verified"
-    WRONG = "wrong"
-    LOCKED = "locked"
-    EXPIRED = "expired"
-    EMPTY = "empty"
-    ALREADY_VERIFIED = "already_verified"
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    result: CheckResult
-    notice: str
-    snapshot: VerificationSnapshot
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    duplicate: bool
-    snapshot: VerificationSnapshot
-    error: DeliveryError | None = None
-
-
-@dataclass(frozen=True)
-class CloseOutcome:
-    already_closed: bool
-    snapshot: VerificationSnapshot
 
 
 class VerificationService:
@@ -330,12 +223,7 @@ class VerificationService:
                 actor_user_id=actor,
                 kind="code_send_requested",
                 at=now,
-                detail={
-                    "seq": seq,
-                    "channel": channel.value,
-                    "destination": mask_destination(channel.value, destination),
-                    "provider": send.provider,
-                },
+                detail=send_detail(send),
             )
             await session.flush()
             context = MessageContext(
@@ -405,13 +293,7 @@ class VerificationService:
                 verification_id=send.verification_id,
                 kind="code_sent",
                 at=now,
-                detail={
-                    "seq": send.seq,
-                    "channel": send.channel,
-                    "destination": mask_destination(send.channel, send.destination),
-                    "provider": send.provider,
-                    "provider_message_id": message_id[:128],
-                },
+                detail=send_detail(send, provider_message_id=message_id[:128]),
             )
 
     async def _record_send_failure(self, send: CodeSend, error: DeliveryError) -> None:
@@ -432,15 +314,12 @@ class VerificationService:
                 verification_id=send.verification_id,
                 kind="code_send_failed",
                 at=now,
-                detail={
-                    "seq": send.seq,
-                    "channel": send.channel,
-                    "destination": mask_destination(send.channel, send.destination),
-                    "provider": error.provider,
-                    "reason": error.reason.value,
-                    "vendor_code": error.vendor_code,
-                    "message": error.message,
-                },
+                detail=send_detail(
+                    send,
+                    reason=error.reason.value,
+                    vendor_code=error.vendor_code,
+                    message=error.message,
+                ),
             )
 
     # --- check ------------------------------------------------------------------------------
@@ -659,27 +538,12 @@ class VerificationService:
         )
 
 
-def supervisor_report(snapshot: VerificationSnapshot, *, channel: str) -> dict[str, object]:
-    """The frozen facts of a closed verification, as the supervisors' post will show them."""
-    send = snapshot.latest_send
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
+def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:
+    """What the audit log keeps about a send: the destination masked, never the code."""
     return {
-        "channel": channel,
-        "verification_id": snapshot.id,
-        "contact_name": snapshot.contact_name,
-        "company": snapshot.company,
-        "agent_user_id": snapshot.agent_user_id,
-        "method": send.channel.value if send else None,
-        "masked_destination": send.masked_destination if send else None,
-        "check": snapshot.check_summary,
-        "verified": snapshot.state == "verified",
-        "failed_checks": snapshot.failed_checks,
-        "outcome": snapshot.outcome,
-        "opened_at": iso(snapshot.created_at),
-        "code_sent_at": iso(send.sent_at) if send else None,
-        "verified_at": iso(snapshot.verified_at),
-        "closed_at": iso(snapshot.closed_at),
+        "seq": send.seq,
+        "channel": send.channel,
+        "destination": mask_destination(send.channel, send.destination),
+        "provider": send.provider,
+        **extra,
     }

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
-from bot.verification import (
+from bot.snapshots import (
     Channel,
     Outcome,
     VerificationRefused,

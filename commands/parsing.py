@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.verification import Channel
+from bot.snapshots import Channel
 from commands.ids import ActionId, BlockId
 from commands.views import CardButton
 

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.masking import mask_email, mask_phone
-from bot.verification import Channel, VerificationSnapshot
+from bot.snapshots import Channel, VerificationSnapshot
 from commands.ids import ActionId, BlockId, ButtonLabel
 from providers.crm import ContactRecord
 

@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.emulator.block_kit import validate_message_blocks
 from bot.emulator.surfaces import find_button_labels
-from bot.verification import Channel, SendSnapshot, VerificationSnapshot, supervisor_report
+from bot.snapshots import Channel, SendSnapshot, VerificationSnapshot, supervisor_report
 from commands.parsing import PayloadError, decode_button
 from commands.views import (
     CardButton,

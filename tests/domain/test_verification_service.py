@@ -7,13 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.verification import (
-    SUPERVISOR_POST,
-    Channel,
-    CheckResult,
-    Outcome,
-    VerificationRefused,
-)
+from bot.snapshots import Channel, CheckResult, Outcome, VerificationRefused
+from bot.verification import SUPERVISOR_POST
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditEvent, CodeSend, Verification
