@@ -54,8 +54,8 @@ async def report_error(error: Exception, body: dict[str, Any]) -> None:
         return
     try:
         await AsyncWebhookClient(str(response_url)).send(
-            text=f"Something went wrong on our side (ref {reference}). Nothing was verified "
-            "or marked; please try again.",
+            text=f"Something went wrong on our side (ref {reference}). Your last action may "
+            "not have finished: check the card before trying again.",
             response_type="ephemeral",
         )
     except Exception:  # noqa: BLE001 - already failing; the log line above has the detail

@@ -73,17 +73,22 @@ class OutboxRelay:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Deliver every due row once; return how many were delivered."""
-        async with self._db.transaction() as session:
-            claimed = await repo.claim_outbox_messages(
-                session=session,
-                now=self._clock.now(),
-                lease=self._lease,
-                limit=self._batch_size,
-            )
-            jobs = [(m.id, m.kind, dict(m.payload), m.attempts) for m in claimed]
+        """Deliver up to a batch of due rows; return how many were delivered.
+
+        Rows are claimed one at a time, just before delivery: a lease taken for a whole batch
+        could run out while earlier rows are still being delivered, and another replica
+        would then post the same message again.
+        """
         delivered = 0
-        for message_id, kind, payload, attempts in jobs:
+        for _ in range(self._batch_size):
+            async with self._db.transaction() as session:
+                claimed = await repo.claim_outbox_messages(
+                    session=session, now=self._clock.now(), lease=self._lease, limit=1
+                )
+                jobs = [(m.id, m.kind, dict(m.payload), m.attempts) for m in claimed]
+            if not jobs:
+                break
+            message_id, kind, payload, attempts = jobs[0]
             assert message_id is not None
             if await self._deliver_one(message_id, kind, payload, attempts):
                 delivered += 1

@@ -18,6 +18,9 @@ class Policy:
     max_sends: int
     contact_failure_cap: int
     supervisor_channel: str | None
+    destination_sends_per_hour: int = 10
+    agent_sends_per_hour: int = 60
+    workspace_sends_per_hour: int = 500
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -28,6 +31,9 @@ class Policy:
             max_sends=settings.pinverify_max_sends,
             contact_failure_cap=settings.pinverify_contact_failure_cap,
             supervisor_channel=settings.pinverify_supervisor_channel,
+            destination_sends_per_hour=settings.pinverify_destination_sends_per_hour,
+            agent_sends_per_hour=settings.pinverify_agent_sends_per_hour,
+            workspace_sends_per_hour=settings.pinverify_workspace_sends_per_hour,
         )
 
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     pinverify_max_attempts: int = Field(default=5, ge=1, le=10)
     pinverify_max_sends: int = Field(default=5, ge=1, le=10)
     pinverify_contact_failure_cap: int = Field(default=10, ge=1, le=100)
+    pinverify_destination_sends_per_hour: int = Field(default=10, ge=1, le=1000)
+    pinverify_agent_sends_per_hour: int = Field(default=60, ge=1, le=10000)
+    pinverify_workspace_sends_per_hour: int = Field(default=500, ge=1, le=100000)
     pinverify_public_url: AnyHttpUrl | None = None
     pinverify_org_name: str = Field(default="the help desk", min_length=1, max_length=80)
     pinverify_default_region: str = "US"

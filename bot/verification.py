@@ -34,7 +34,7 @@ from bot.snapshots import (
 )
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
-from providers.errors import DeliveryError
+from providers.errors import DeliveryError, TransientDeliveryError
 from providers.sms import SmsMessage, SmsSender
 from storage import repositories as repo
 from storage.db import Database
@@ -43,6 +43,9 @@ from storage.models import CodeSend, Verification
 log = logging.getLogger(__name__)
 
 CONTACT_FAILURE_WINDOW = timedelta(hours=24)
+SEND_BUDGET_WINDOW = timedelta(hours=1)
+# Longer than any provider timeout: a send still "sending" after this was interrupted.
+SEND_STALE_AFTER = timedelta(minutes=2)
 SUPERVISOR_POST = "supervisor_post"
 
 
@@ -77,9 +80,32 @@ class VerificationService:
     async def open(
         self, *, team_id: str, agent_user_id: str, agent_name: str, contact: ContactRecord
     ) -> VerificationSnapshot:
+        """Start verifying `contact`, or reopen this agent's open verification of them."""
+        try:
+            return await self._open(team_id, agent_user_id, agent_name, contact)
+        except IntegrityError:
+            # A concurrent open of the same contact by the same agent won; reopen that one.
+            return await self._open(team_id, agent_user_id, agent_name, contact)
+
+    async def _open(
+        self, team_id: str, agent_user_id: str, agent_name: str, contact: ContactRecord
+    ) -> VerificationSnapshot:
         now = self._clock.now()
         async with self._db.transaction() as session:
             policy = await load_policy(session=session, team_id=team_id, defaults=self._defaults)
+            existing = await repo.find_open_verification(
+                session=session, agent_user_id=agent_user_id, contact_ref=contact.ref
+            )
+            if existing is not None:
+                repo.append_audit_event(
+                    session=session,
+                    team_id=team_id,
+                    verification_id=existing.id,
+                    actor_user_id=agent_user_id,
+                    kind="verification_reopened",
+                    at=now,
+                )
+                return await self._snapshot(session, existing, policy)
             verification = Verification(
                 id=uuid.uuid4().hex,
                 team_id=team_id,
@@ -134,7 +160,12 @@ class VerificationService:
             # Lost a race with an identical click on another connection: that one sends.
             reserved = None
         if reserved is None:
-            return SendOutcome(duplicate=True, snapshot=await self.snapshot(verification_id))
+            interrupted = await self._fail_interrupted_send(verification_id, seq)
+            return SendOutcome(
+                duplicate=interrupted is None,
+                snapshot=await self.snapshot(verification_id),
+                error=interrupted,
+            )
         send, code, context = reserved
         try:
             receipt_id = await self._deliver(send, code, context)
@@ -143,12 +174,39 @@ class VerificationService:
                 "code send failed",
                 extra={"verification": verification_id, "reason": exc.reason.value},
             )
-            await self._record_send_failure(send, exc)
-            return SendOutcome(
-                duplicate=False, snapshot=await self.snapshot(verification_id), error=exc
+            error: DeliveryError = exc
+        except Exception:  # anything at all: logged below; the row must not stay "sending"
+            log.exception("code send crashed", extra={"verification": verification_id})
+            error = TransientDeliveryError(
+                "PIN Verify hit an internal error while sending; it is unknown whether the "
+                "message went out. Ask the caller before sending another code.",
+                provider=send.provider,
             )
-        await self._record_send_success(send, receipt_id)
-        return SendOutcome(duplicate=False, snapshot=await self.snapshot(verification_id))
+        else:
+            await self._record_send_success(send, receipt_id)
+            return SendOutcome(duplicate=False, snapshot=await self.snapshot(verification_id))
+        await self._record_send_failure(send, error)
+        return SendOutcome(
+            duplicate=False, snapshot=await self.snapshot(verification_id), error=error
+        )
+
+    async def _fail_interrupted_send(self, verification_id: str, seq: int) -> DeliveryError | None:
+        """A send still "sending" long after any provider timeout was cut off by a crash or
+        restart: mark it failed so the card offers a new send instead of ignoring clicks."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            send = await repo.get_code_send(
+                session=session, verification_id=verification_id, seq=seq
+            )
+            if send is None or send.status != "sending" or now - send.created_at < SEND_STALE_AFTER:
+                return None
+        error = TransientDeliveryError(
+            "This send never finished (PIN Verify stopped while sending); it is unknown whether "
+            "the message went out. Ask the caller before sending another code.",
+            provider=send.provider,
+        )
+        await self._record_send_failure(send, error)
+        return error
 
     async def _reserve_send(
         self, verification_id: str, actor: str, channel: Channel, seq: int
@@ -200,6 +258,7 @@ class VerificationService:
                     f"The contact has no {channel.label} destination on record; try {other}.",
                     code="no_destination",
                 )
+            await self._require_send_budget(session, verification, actor, destination, policy)
             code = generate_code(policy.code_length)
             send = CodeSend(
                 verification_id=verification_id,
@@ -322,16 +381,56 @@ class VerificationService:
                 ),
             )
 
+    async def _require_send_budget(
+        self,
+        session: AsyncSession,
+        verification: Verification,
+        actor: str,
+        destination: str,
+        policy: Policy,
+    ) -> None:
+        """Rolling-hour caps per destination, agent and workspace: a stolen Slack session or
+        a script cannot pump SMS through us, and one caller cannot be flooded."""
+        since = self._clock.now() - SEND_BUDGET_WINDOW
+        budgets = (
+            ({"destination": destination}, policy.destination_sends_per_hour, "this destination"),
+            ({"agent_user_id": actor}, policy.agent_sends_per_hour, "you"),
+            ({"team_id": verification.team_id}, policy.workspace_sends_per_hour, "this workspace"),
+        )
+        for scope, limit, who in budgets:
+            sent = await repo.count_recent_sends(session=session, since=since, **scope)
+            if sent >= limit:
+                log.warning("send budget reached", extra={"scope": next(iter(scope))})
+                raise VerificationRefused(
+                    f"Send limit reached: {sent} codes to {who} in the last hour (limit "
+                    f"{limit}). Wait, or ask a supervisor.",
+                    code="send_budget",
+                )
+
     # --- check ------------------------------------------------------------------------------
 
     async def check_code(
-        self, *, verification_id: str, actor_user_id: str, entry: str | None
+        self,
+        *,
+        verification_id: str,
+        actor_user_id: str,
+        entry: str | None,
+        seq: int | None = None,
     ) -> CheckOutcome:
+        """Check what the caller read back; `seq` is the send number the card was drawn at."""
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
             self._require_agent(verification, actor_user_id)
             self._require_open(verification)
+            if seq is not None and seq != verification.sends_count + 1:
+                # A Resend happened after this card was drawn: the typed code is for an older
+                # message, and counting it as wrong would burn an attempt.
+                raise VerificationRefused(
+                    "A new code was sent after you typed this one: check the code from the "
+                    "newest message.",
+                    code="stale",
+                )
             policy = await self._policy(session, verification)
             result, notice, event = await self._check(session, verification, entry, now)
             if event is not None:
@@ -431,11 +530,12 @@ class VerificationService:
                     already_closed=True,
                     snapshot=await self._snapshot(session, verification, policy),
                 )
+            await session.refresh(verification)
+            # Snapshot before voiding: an expired code must be reported as expired.
+            snapshot = await self._snapshot(session, verification, policy)
             await repo.void_code_sends(
                 session=session, verification_id=verification_id, status="voided"
             )
-            await session.refresh(verification)
-            snapshot = await self._snapshot(session, verification, policy)
             repo.append_audit_event(
                 session=session,
                 team_id=verification.team_id,

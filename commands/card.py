@@ -6,7 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
@@ -17,7 +19,14 @@ from bot.snapshots import (
     VerificationSnapshot,
 )
 from commands.parsing import CardClick, parse_card_click, parse_contact_pick
-from commands.views import as_dicts, card_fallback_text, card_opened_text, verification_card
+from commands.views import (
+    MOVED_TEXT,
+    as_dicts,
+    card_fallback_text,
+    card_opened_text,
+    moved_card,
+    verification_card,
+)
 from providers.crm import ContactRecord
 
 log = logging.getLogger(__name__)
@@ -36,6 +45,9 @@ async def open_card(
     snapshot = await deps.verifications.open(
         team_id=team_id, agent_user_id=user_id, agent_name=user_name, contact=contact
     )
+    if snapshot.card_channel and snapshot.card_ts:
+        # Reopened: retire the old card so only one card drives this verification.
+        await _retire_card(client, snapshot.card_channel, snapshot.card_ts)
     # Posting to the user id lands in the app's DM with them and needs only chat:write.
     response = await client.chat_postMessage(
         channel=user_id,
@@ -48,17 +60,36 @@ async def open_card(
     return snapshot
 
 
+async def _retire_card(client: AsyncWebClient, channel: str, ts: str) -> None:
+    try:
+        await client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=MOVED_TEXT,
+            blocks=as_dicts(moved_card()),
+        )
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("could not retire an old card", extra={"error": type(exc).__name__})
+
+
 async def redraw_card(
     client: AsyncWebClient, snapshot: VerificationSnapshot, *, notice: str | None = None
 ) -> None:
     if snapshot.card_channel is None or snapshot.card_ts is None:
         return
-    await client.chat_update(
-        channel=snapshot.card_channel,
-        ts=snapshot.card_ts,
-        text=card_fallback_text(snapshot),
-        blocks=as_dicts(verification_card(snapshot, notice=notice)),
-    )
+    try:
+        await client.chat_update(
+            channel=snapshot.card_channel,
+            ts=snapshot.card_ts,
+            text=card_fallback_text(snapshot),
+            blocks=as_dicts(verification_card(snapshot, notice=notice)),
+        )
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        # The action itself is saved; only the picture of it is stale. The next action (or
+        # /verify for the same contact) redraws the card from the database.
+        log.warning(
+            "card redraw failed", extra={"verification": snapshot.id, "error": type(exc).__name__}
+        )
 
 
 async def handle_pick(
@@ -113,6 +144,7 @@ async def handle_check(
             verification_id=click.button.verification_id,
             actor_user_id=click.user_id,
             entry=click.code_entry,
+            seq=click.button.seq,
         )
         return outcome.snapshot, outcome.notice
 

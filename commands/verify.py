@@ -11,7 +11,7 @@ from bot.deps import Deps, deps_from
 from bot.lookup import LookupProblem, TicketLookup, parse_lookup
 from commands.card import open_card
 from commands.parsing import VerifyCommand, parse_verify_command
-from commands.views import as_dicts, card_opened_text, no_match_text, pick_list
+from commands.views import as_dicts, card_opened_text, escape, no_match_text, pick_list
 
 LOOKUP_LIMIT = 11  # one more than the pick list shows, to know there are more
 
@@ -34,7 +34,7 @@ async def verify(
     try:
         query = parse_lookup(request.text, region=deps.settings.pinverify_default_region)
     except LookupProblem as problem:
-        await respond(text=str(problem))
+        await respond(text=escape(str(problem)))
         return
     if isinstance(query, TicketLookup):
         await respond(

@@ -80,6 +80,14 @@ def verification_card(snapshot: VerificationSnapshot, *, notice: str | None = No
     return blocks
 
 
+MOVED_TEXT = "This verification continues in the newer card below."
+
+
+def moved_card() -> list[Block]:
+    """What an old card becomes when the same verification is reopened further down."""
+    return [ContextBlock(elements=[MarkdownTextObject(text=f"↓ {MOVED_TEXT}")])]
+
+
 def card_fallback_text(snapshot: VerificationSnapshot) -> str:
     # The fallback text is mrkdwn in notifications: a name must not become a mention.
     return f"Verify caller {escape(snapshot.contact_name)}: {_status_text(snapshot)}"

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -67,6 +76,18 @@ class Verification(SQLModel, table=True):
     """One agent proving one caller is one contact: the card's whole life."""
 
     __tablename__ = "verifications"
+    # One open verification per agent and contact: a double click on a pick list or a
+    # repeated /verify reopens the same card instead of starting a second code sequence.
+    __table_args__ = (
+        Index(
+            "uq_verifications_open",
+            "agent_user_id",
+            "contact_ref",
+            unique=True,
+            sqlite_where=text("outcome IS NULL"),
+            postgresql_where=text("outcome IS NULL"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     team_id: str = Field(max_length=32, index=True)

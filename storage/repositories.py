@@ -82,6 +82,17 @@ async def get_verification(
     return (await session.scalars(query.execution_options(populate_existing=True))).first()
 
 
+async def find_open_verification(
+    *, session: AsyncSession, agent_user_id: str, contact_ref: str
+) -> Verification | None:
+    query = select(Verification).where(
+        col(Verification.agent_user_id) == agent_user_id,
+        col(Verification.contact_ref) == contact_ref,
+        col(Verification.outcome).is_(None),
+    )
+    return (await session.scalars(query.with_for_update())).first()
+
+
 async def record_check_failure(
     *, session: AsyncSession, verification_id: str, outcome: str
 ) -> tuple[int, str] | None:
@@ -159,6 +170,31 @@ async def recent_verifications_for_agent(
 
 
 # --- code sends -----------------------------------------------------------------------------
+
+
+async def count_recent_sends(
+    *,
+    session: AsyncSession,
+    since: datetime,
+    destination: str | None = None,
+    agent_user_id: str | None = None,
+    team_id: str | None = None,
+) -> int:
+    """Send attempts since `since` in one scope (a destination, agent or team), failed ones
+    included: pumping through numbers that fail is still pumping."""
+    query = (
+        select(func.count())
+        .select_from(CodeSend)
+        .join(Verification, col(Verification.id) == col(CodeSend.verification_id))
+        .where(col(CodeSend.created_at) >= since)
+    )
+    if destination is not None:
+        query = query.where(col(CodeSend.destination) == destination)
+    if agent_user_id is not None:
+        query = query.where(col(Verification.agent_user_id) == agent_user_id)
+    if team_id is not None:
+        query = query.where(col(Verification.team_id) == team_id)
+    return int((await session.scalar(query)) or 0)
 
 
 async def get_code_send(

@@ -121,3 +121,28 @@ def test_backoff_is_full_jitter_capped() -> None:
     assert all(0 <= d <= 60 for d in delays)
     assert max(backoff.delay(0, rng, None) for _ in range(200)) <= 2
     assert backoff.delay(0, rng, 30) >= 30
+
+
+async def test_a_slow_batch_never_delivers_a_row_twice(db: Database) -> None:
+    clock = ManualClock()
+    for key in ("a", "b", "c"):
+        await enqueue(db, clock, key)
+    delivered: list[tuple[str, str]] = []
+    replica_b: OutboxRelay
+
+    async def slow_a(payload: dict[str, Any]) -> None:
+        # Each delivery takes 40 s (under the 60 s lease); two of them outlast a lease that
+        # a batch claim would have taken for "c" at the start. Replica B polls during "b".
+        delivered.append(("A", payload["key"]))
+        clock.advance(seconds=40)
+        if payload["key"] == "b":
+            await replica_b.run_once()
+
+    async def fast_b(payload: dict[str, Any]) -> None:
+        delivered.append(("B", payload["key"]))
+
+    replica_a = OutboxRelay(db=db, clock=clock, deliverers={"post": slow_a})
+    replica_b = OutboxRelay(db=db, clock=clock, deliverers={"post": fast_b})
+    await replica_a.run_once()
+    assert sorted(key for _, key in delivered) == ["a", "b", "c"]
+    assert delivered == [("A", "a"), ("A", "b"), ("B", "c")]

@@ -20,12 +20,14 @@ def kit(db: Database) -> ServiceKit:
     return make_kit(db)
 
 
-async def open_and_send(kit: ServiceKit, channel: Channel = Channel.SMS) -> str:
+async def open_and_send(
+    kit: ServiceKit, channel: Channel = Channel.SMS, *, agent: str = "UAGENT"
+) -> str:
     snapshot = await kit.service.open(
-        team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
+        team_id="T1", agent_user_id=agent, agent_name="alice", contact=JANE
     )
     outcome = await kit.service.send_code(
-        verification_id=snapshot.id, actor_user_id="UAGENT", channel=channel, seq=1
+        verification_id=snapshot.id, actor_user_id=agent, channel=channel, seq=1
     )
     assert outcome.error is None and not outcome.duplicate
     return snapshot.id
@@ -187,10 +189,13 @@ async def test_two_concurrent_right_checks_verify_exactly_once(kit: ServiceKit) 
 async def test_a_code_is_bound_to_its_verification(kit: ServiceKit) -> None:
     first = await open_and_send(kit)
     code = await kit.last_code()
-    second = await open_and_send(kit)
+    second = await open_and_send(kit, agent="UOTHER")
     other = await kit.last_code()
     if code != other:
-        assert await check(kit, second, code) is CheckResult.WRONG
+        wrong = await kit.service.check_code(
+            verification_id=second, actor_user_id="UOTHER", entry=code
+        )
+        assert wrong.result is CheckResult.WRONG
     assert await check(kit, first, code) is CheckResult.VERIFIED
 
 
@@ -208,6 +213,9 @@ async def test_contact_failure_cap_spans_verifications(db: Database) -> None:
         vid = await open_and_send(kit)
         for _ in range(3):
             await check(kit, vid, "12")  # malformed entries count as failures
+        await kit.service.close(
+            verification_id=vid, actor_user_id="UAGENT", outcome=Outcome.INCOMPLETE
+        )
     snapshot = await kit.service.open(
         team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
     )
@@ -277,3 +285,161 @@ async def test_no_code_or_full_destination_in_audit_log(kit: ServiceKit) -> None
     dumped = repr([(e.kind, e.detail) for e in events])
     assert code not in dumped and "5557611" not in dumped
     assert all(send.code_hash is None for send in sends)
+
+
+class ExplodingSms:
+    """An SMS port whose adapter has a bug: anything but a DeliveryError escapes it."""
+
+    name = "exploding"
+
+    async def send(self, message: object) -> object:
+        raise RuntimeError("adapter bug")
+
+
+class HangingSms:
+    """An SMS port that never answers, so the process can be "killed" mid-send."""
+
+    name = "hanging"
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def send(self, message: object) -> object:
+        self.started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_crashing_provider_leaves_a_failed_send_not_a_stuck_one(db: Database) -> None:
+    kit = make_kit(db)
+    kit.service._sms = ExplodingSms()  # type: ignore[assignment]
+    snapshot = await kit.service.open(
+        team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
+    )
+    outcome = await kit.service.send_code(
+        verification_id=snapshot.id, actor_user_id="UAGENT", channel=Channel.SMS, seq=1
+    )
+    assert outcome.error is not None and "unknown whether" in outcome.error.message
+    assert outcome.snapshot.latest_send is not None
+    assert outcome.snapshot.latest_send.status == "failed"
+    assert outcome.snapshot.next_seq == 2  # the card offers a fresh send
+
+
+async def test_a_send_cut_off_by_a_restart_is_failed_on_the_next_click(db: Database) -> None:
+    kit = make_kit(db)
+    hanging = HangingSms()
+    kit.service._sms = hanging  # type: ignore[assignment]
+    snapshot = await kit.service.open(
+        team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
+    )
+    task = asyncio.create_task(
+        kit.service.send_code(
+            verification_id=snapshot.id, actor_user_id="UAGENT", channel=Channel.SMS, seq=1
+        )
+    )
+    await hanging.started.wait()
+    task.cancel()  # the process dies while the provider call is in flight
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    again = await kit.service.send_code(
+        verification_id=snapshot.id, actor_user_id="UAGENT", channel=Channel.SMS, seq=1
+    )
+    assert again.duplicate  # soon after, the same click is still just a double click
+    kit.clock.advance(minutes=3)
+    later = await kit.service.send_code(
+        verification_id=snapshot.id, actor_user_id="UAGENT", channel=Channel.SMS, seq=1
+    )
+    assert not later.duplicate and later.error is not None
+    assert "never finished" in later.error.message
+    assert later.snapshot.latest_send is not None and later.snapshot.latest_send.status == "failed"
+
+
+async def test_destination_send_budget_spans_verifications(db: Database) -> None:
+    kit = make_kit(db, policy=make_policy(destination_sends_per_hour=2))
+    first = await open_and_send(kit)
+    await kit.service.close(
+        verification_id=first, actor_user_id="UAGENT", outcome=Outcome.INCOMPLETE
+    )
+    second = await open_and_send(kit)
+    with pytest.raises(VerificationRefused) as refused:
+        await kit.service.send_code(
+            verification_id=second, actor_user_id="UAGENT", channel=Channel.SMS, seq=2
+        )
+    assert refused.value.code == "send_budget"
+    assert "2 codes to this destination in the last hour" in refused.value.message
+    kit.clock.advance(minutes=61)
+    resent = await kit.service.send_code(
+        verification_id=second, actor_user_id="UAGENT", channel=Channel.SMS, seq=2
+    )
+    assert resent.error is None
+
+
+async def test_agent_send_budget(db: Database) -> None:
+    kit = make_kit(db, policy=make_policy(agent_sends_per_hour=1))
+    vid = await open_and_send(kit)
+    with pytest.raises(VerificationRefused) as refused:
+        await kit.service.send_code(
+            verification_id=vid, actor_user_id="UAGENT", channel=Channel.EMAIL, seq=2
+        )
+    assert "to you in the last hour" in refused.value.message
+
+
+async def test_a_check_from_before_a_resend_is_stale_and_not_counted(kit: ServiceKit) -> None:
+    vid = await open_and_send(kit)
+    await kit.service.send_code(
+        verification_id=vid, actor_user_id="UAGENT", channel=Channel.SMS, seq=2
+    )
+    with pytest.raises(VerificationRefused) as refused:
+        await kit.service.check_code(
+            verification_id=vid, actor_user_id="UAGENT", entry="123456", seq=2
+        )
+    assert refused.value.code == "stale"
+    assert (await kit.service.snapshot(vid)).failed_checks == 0
+    outcome = await kit.service.check_code(
+        verification_id=vid, actor_user_id="UAGENT", entry=await kit.last_code(), seq=3
+    )
+    assert outcome.result is CheckResult.VERIFIED
+
+
+async def test_closing_with_an_expired_code_reports_it_expired(kit: ServiceKit) -> None:
+    vid = await open_and_send(kit)
+    kit.clock.advance(minutes=11)
+    closed = await kit.service.close(
+        verification_id=vid, actor_user_id="UAGENT", outcome=Outcome.INCOMPLETE
+    )
+    assert closed.snapshot.check_summary == "code expired unchecked"
+    async with kit.db.transaction() as session:
+        (row,) = await repo.list_outbox_messages(session=session)
+    assert row.payload["check"] == "code expired unchecked"
+
+
+async def test_reopening_a_contact_reuses_the_open_verification(kit: ServiceKit) -> None:
+    snapshots = await asyncio.gather(
+        *[
+            kit.service.open(team_id="T1", agent_user_id="UAGENT", agent_name="a", contact=JANE)
+            for _ in range(10)
+        ]
+    )
+    assert len({s.id for s in snapshots}) == 1
+    other_agent = await kit.service.open(
+        team_id="T1", agent_user_id="UOTHER", agent_name="b", contact=JANE
+    )
+    assert other_agent.id != snapshots[0].id
+    await kit.service.close(
+        verification_id=snapshots[0].id, actor_user_id="UAGENT", outcome=Outcome.INCOMPLETE
+    )
+    fresh = await kit.service.open(
+        team_id="T1", agent_user_id="UAGENT", agent_name="a", contact=JANE
+    )
+    assert fresh.id != snapshots[0].id
+
+
+async def test_audit_log_refuses_updates_and_deletes(kit: ServiceKit) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    await open_and_send(kit)
+    for statement in (update(AuditEvent).values(kind="tampered"), delete(AuditEvent)):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with kit.db.transaction() as session:
+                await session.execute(statement)

@@ -201,3 +201,18 @@ async def test_policy_from_settings_shapes_the_code(database_url: str) -> None:
         bot.clock.advance(seconds=1)
         await bot.driver.click(AGENT, card, "Check code", inputs={CODE_BOX: code})
         await bot.wait_text(card, "That code has expired")
+
+
+async def test_verifying_the_same_caller_again_moves_the_card_down(bot: RunningBot) -> None:
+    first = await bot.open_card("+15135557611")
+    await bot.driver.click(AGENT, first, "Send SMS")
+    await bot.wait_text(first, "Code #1 sent")
+    second = await bot.open_card("jane.doe@globex.example")
+    assert second is not first
+    await bot.wait_text(first, "This verification continues in the newer card below.")
+    assert find_button_labels(first) == []
+    # Same verification: the code already sent can be checked on the new card.
+    assert "Code #1 sent" in message_text(second)
+    (code,) = await bot.console_codes()
+    await bot.driver.click(AGENT, second, "Check code", inputs={CODE_BOX: code})
+    await bot.wait_text(second, "Code verified")

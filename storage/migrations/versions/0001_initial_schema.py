@@ -119,6 +119,13 @@ def upgrade() -> None:
             batch_op.f("ix_verifications_contact_ref"), ["contact_ref"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_verifications_team_id"), ["team_id"], unique=False)
+        batch_op.create_index(
+            "uq_verifications_open",
+            ["agent_user_id", "contact_ref"],
+            unique=True,
+            sqlite_where=sa.text("outcome IS NULL"),
+            postgresql_where=sa.text("outcome IS NULL"),
+        )
 
     op.create_table(
         "workspace_policies",
@@ -196,6 +203,11 @@ def downgrade() -> None:
     op.drop_table("code_sends")
     op.drop_table("workspace_policies")
     with op.batch_alter_table("verifications", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_verifications_open",
+            sqlite_where=sa.text("outcome IS NULL"),
+            postgresql_where=sa.text("outcome IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_verifications_team_id"))
         batch_op.drop_index(batch_op.f("ix_verifications_contact_ref"))
         batch_op.drop_index(batch_op.f("ix_verifications_agent_user_id"))
