@@ -30,15 +30,17 @@ async def test_card_shows_masked_contact_and_send_buttons(bot: RunningBot) -> No
 
 
 async def test_no_match_and_bad_input_get_specific_replies(bot: RunningBot) -> None:
-    await bot.verify("nobody@nowhere.example")
-    await bot.verify("555-0100")
-    await bot.verify("")
-    replies = await bot.driver.wait_for(
-        lambda: (
-            len(bot.driver.ephemeral_messages(AGENT)) == 3 and bot.driver.ephemeral_messages(AGENT)
+    texts: list[str] = []
+    for count, text in enumerate(("nobody@nowhere.example", "555-0100", ""), start=1):
+        # One at a time: the work after each ack runs concurrently and may finish in any order.
+        await bot.verify(text)
+        replies = await bot.driver.wait_for(
+            lambda n=count: (  # type: ignore[misc]
+                len(bot.driver.ephemeral_messages(AGENT)) == n
+                and bot.driver.ephemeral_messages(AGENT)
+            )
         )
-    )
-    texts = [message_text(m) for m in replies]
+        texts.append(message_text(replies[-1]))
     assert "No contact matches “nobody@nowhere.example”" in texts[0]
     assert "not a valid phone number for region US" in texts[1]
     assert texts[2].startswith("Usage: `/verify")
