@@ -85,12 +85,13 @@ class OutboxRelay:
                 claimed = await repo.claim_outbox_messages(
                     session=session, now=self._clock.now(), lease=self._lease, limit=1
                 )
-                jobs = [(m.id, m.kind, dict(m.payload), m.attempts) for m in claimed]
-            if not jobs:
+            if not claimed:
                 break
-            message_id, kind, payload, attempts = jobs[0]
-            assert message_id is not None
-            if await self._deliver_one(message_id, kind, payload, attempts):
+            message = claimed[0]
+            assert message.id is not None
+            if await self._deliver_one(
+                message.id, message.kind, dict(message.payload), message.attempts
+            ):
                 delivered += 1
         return delivered
 

@@ -61,15 +61,7 @@ async def open_card(
 
 
 async def _retire_card(client: AsyncWebClient, channel: str, ts: str) -> None:
-    try:
-        await client.chat_update(
-            channel=channel,
-            ts=ts,
-            text=MOVED_TEXT,
-            blocks=as_dicts(moved_card()),
-        )
-    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("could not retire an old card", extra={"error": type(exc).__name__})
+    await _update_card(client, channel, ts, text=MOVED_TEXT, blocks=as_dicts(moved_card()))
 
 
 async def redraw_card(
@@ -77,19 +69,24 @@ async def redraw_card(
 ) -> None:
     if snapshot.card_channel is None or snapshot.card_ts is None:
         return
+    await _update_card(
+        client,
+        snapshot.card_channel,
+        snapshot.card_ts,
+        text=card_fallback_text(snapshot),
+        blocks=as_dicts(verification_card(snapshot, notice=notice)),
+    )
+
+
+async def _update_card(
+    client: AsyncWebClient, channel: str, ts: str, *, text: str, blocks: list[dict[str, object]]
+) -> None:
     try:
-        await client.chat_update(
-            channel=snapshot.card_channel,
-            ts=snapshot.card_ts,
-            text=card_fallback_text(snapshot),
-            blocks=as_dicts(verification_card(snapshot, notice=notice)),
-        )
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
     except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
         # The action itself is saved; only the picture of it is stale. The next action (or
         # /verify for the same contact) redraws the card from the database.
-        log.warning(
-            "card redraw failed", extra={"verification": snapshot.id, "error": type(exc).__name__}
-        )
+        log.warning("card update failed", extra={"ts": ts, "error": type(exc).__name__})
 
 
 async def handle_pick(
