@@ -16,6 +16,7 @@ from bot.clock import SystemClock
 from bot.directory import import_contacts, parse_contact_csv
 from bot.manifest import render_manifest
 from bot.runtime import open_runtime
+from bot.serving import ServerDidNotStart, start_in_background
 from bot.settings import ConfigurationError, Settings, load_settings
 from storage.db import Database, make_engine
 from storage.migrate import upgrade_database
@@ -108,12 +109,10 @@ async def _serve(settings: Settings, host: str, port: int, *, socket_mode: bool)
         server = GracefulServer(
             uvicorn.Config(runtime.server, host=host, port=port, log_level="warning")
         )
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.01)
-        if serving.done():
-            return 1 if serving.exception() else 0
-        bound = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            serving, bound = await start_in_background(server)
+        except ServerDidNotStart:
+            return 1  # uvicorn has logged why (e.g. the port is taken)
         _announce(settings, f"http://{host}:{bound}")
         if socket_mode and runtime.slack_app is not None and settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

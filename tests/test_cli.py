@@ -124,3 +124,25 @@ async def test_serve_without_slack_says_what_is_missing_and_still_works(workdir:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), timeout=15)
     assert process.returncode == 0
+
+
+async def test_a_taken_port_exits_1_with_the_reason_and_no_traceback(workdir: Path) -> None:
+    import socket
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process = await asyncio.create_subprocess_exec(
+            *PINVERIFY,
+            "serve",
+            "--port",
+            str(taken.getsockname()[1]),
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            cwd=workdir,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 1
+    assert "address already in use" in stderr.decode()
+    assert "Traceback" not in stderr.decode()

@@ -9,20 +9,16 @@ from typing import Any
 
 import uvicorn
 
+from bot.serving import start_in_background
+
 
 @asynccontextmanager
 async def running_server(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve `app` until the block exits; yields its base URL, e.g. http://127.0.0.1:54321."""
     config = uvicorn.Config(app, host=host, port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task, port = await start_in_background(server)
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("server stopped before it started")
-            await asyncio.sleep(0.005)
-        port = server.servers[0].sockets[0].getsockname()[1]
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
