@@ -18,9 +18,9 @@ class Policy:
     max_sends: int
     contact_failure_cap: int
     supervisor_channel: str | None
-    destination_sends_per_hour: int = 10
-    agent_sends_per_hour: int = 60
-    workspace_sends_per_hour: int = 500
+    destination_sends_per_hour: int
+    agent_sends_per_hour: int
+    workspace_sends_per_hour: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:

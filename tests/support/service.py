@@ -48,6 +48,9 @@ def make_policy(**overrides: object) -> Policy:
         "max_sends": 5,
         "contact_failure_cap": 10,
         "supervisor_channel": "C0SUPERVISE",
+        "destination_sends_per_hour": 10,
+        "agent_sends_per_hour": 60,
+        "workspace_sends_per_hour": 500,
     }
     values.update(overrides)
     return Policy(**values)  # type: ignore[arg-type]
