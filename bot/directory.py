@@ -11,7 +11,14 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from bot.clock import Clock
-from providers.crm import ContactQuery, ContactRecord, LookupKind
+from providers.crm import (
+    ContactQuery,
+    ContactRecord,
+    CrmRejected,
+    LookupKind,
+    NoteReceipt,
+    TicketRecord,
+)
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Contact
@@ -20,7 +27,11 @@ CSV_COLUMNS = ("name", "email", "phone", "company", "external_id")
 
 
 class BuiltinDirectory:
+    """Contacts only: a CSV directory has no tickets, so ticket actions are not offered."""
+
     name = "directory"
+    label = "the built-in directory"
+    supports_tickets = False
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -47,6 +58,17 @@ class BuiltinDirectory:
         async with self._db.transaction() as session:
             row = await repo.get_contact(session=session, contact_id=int(ref))
             return to_record(row) if row is not None else None
+
+    async def get_ticket(self, number: str) -> TicketRecord | None:
+        return None
+
+    async def create_ticket(self, *, contact: ContactRecord, summary: str) -> TicketRecord:
+        raise CrmRejected("The built-in directory has no tickets; connect a PSA to use them.")
+
+    async def add_note(
+        self, *, ticket_ref: str, text: str, key: str, first_attempt: bool
+    ) -> NoteReceipt:
+        raise CrmRejected("The built-in directory has no tickets; connect a PSA to use them.")
 
 
 def to_record(contact: Contact) -> ContactRecord:

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 SmsProviderName = Literal["console", "twilio"]
 EmailProviderName = Literal["console", "smtp"]
 CrmProviderName = Literal["directory"]
+CodeInNote = Literal["include", "omit"]
 
 
 class ConfigurationError(Exception):
@@ -76,6 +77,15 @@ class Settings(BaseSettings):
     pinverify_org_name: str = Field(default="the help desk", min_length=1, max_length=80)
     pinverify_default_region: str = "US"
     pinverify_outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Policy defaults an admin can override per workspace from Slack (issue 5's Settings modal).
+    pinverify_require_ticket: bool = False
+    pinverify_code_in_ticket_note: CodeInNote = "include"
+    pinverify_allow_destination_edits: bool = True
+    pinverify_require_edit_reason: bool = True
+    pinverify_show_code_to_agent: bool = False
+    pinverify_agent_usergroup: str | None = None
+    pinverify_sms_allowed_countries: str | None = None  # "US,CA"; default: the default region
+    pinverify_admins: str = ""  # "U0123,U0456": admins on top of the workspace's admins/owners
 
     sms_provider: SmsProviderName = "console"
     twilio_account_sid: str | None = None
@@ -112,6 +122,35 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{6,}", value):
             raise ValueError("must be a channel ID such as C0123ABCD (not a #name)")
         return value
+
+    @field_validator("pinverify_agent_usergroup")
+    @classmethod
+    def _usergroup_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"S[A-Z0-9]{6,}", value):
+            raise ValueError("must be a user group ID such as S0123ABCD (not a @handle)")
+        return value
+
+    @field_validator("pinverify_sms_allowed_countries")
+    @classmethod
+    def _regions(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        regions = [part.strip().upper() for part in value.split(",") if part.strip()]
+        for region in regions:
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise ValueError(f"{region!r} is not a two-letter region code such as US or GB")
+        if not regions:
+            raise ValueError("must list at least one region code, e.g. US,CA")
+        return ",".join(regions)
+
+    @field_validator("pinverify_admins")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        for user_id in ids:
+            if not re.fullmatch(r"[UW][A-Z0-9]{6,}", user_id):
+                raise ValueError(f"{user_id!r} is not a Slack user ID such as U0123ABCD")
+        return ",".join(ids)
 
     @field_validator("twilio_from_number")
     @classmethod
@@ -158,6 +197,15 @@ class Settings(BaseSettings):
     @property
     def slack_configured(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(filter(None, self.pinverify_admins.split(",")))
+
+    @property
+    def sms_allowed_countries(self) -> tuple[str, ...]:
+        given = self.pinverify_sms_allowed_countries
+        return tuple(given.split(",")) if given else (self.pinverify_default_region,)
 
     @property
     def smtp_target(self) -> SmtpTarget | None:

@@ -52,6 +52,15 @@ class WorkspacePolicy(SQLModel, table=True):
     code_ttl_seconds: int | None = None
     max_attempts: int | None = None
     supervisor_channel: str | None = Field(default=None, max_length=32)
+    require_ticket: bool | None = None
+    code_in_ticket_note: str | None = Field(default=None, max_length=8)  # include | omit
+    allow_destination_edits: bool | None = None
+    require_edit_reason: bool | None = None
+    show_code_to_agent: bool | None = None
+    agent_usergroup: str | None = Field(default=None, max_length=32)
+    sms_provider: str | None = Field(default=None, max_length=32)
+    email_provider: str | None = Field(default=None, max_length=32)
+    sms_allowed_countries: str | None = Field(default=None, max_length=200)  # "US,CA"
     updated_by: str | None = Field(default=None, max_length=32)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 

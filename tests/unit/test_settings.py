@@ -38,6 +38,10 @@ def test_defaults_start_a_development_app() -> None:
         ({"PINVERIFY_SUPERVISOR_CHANNEL": "#supervisors"}, "must be a channel ID"),
         ({"PINVERIFY_DEFAULT_REGION": "XX"}, "PINVERIFY_DEFAULT_REGION"),
         ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL: must start with"),
+        ({"PINVERIFY_ADMINS": "U0ADMIN01,@jane"}, "PINVERIFY_ADMINS: '@jane' is not a Slack user"),
+        ({"PINVERIFY_SMS_ALLOWED_COUNTRIES": "US,ZZ"}, "PINVERIFY_SMS_ALLOWED_COUNTRIES: 'ZZ'"),
+        ({"PINVERIFY_AGENT_USERGROUP": "@helpdesk"}, "must be a user group ID"),
+        ({"PINVERIFY_CODE_IN_TICKET_NOTE": "hide"}, "PINVERIFY_CODE_IN_TICKET_NOTE"),
     ],
 )
 def test_bad_configuration_is_one_line_naming_the_variable(
@@ -77,3 +81,22 @@ def test_explicit_mapping_ignores_the_process_environment(monkeypatch: pytest.Mo
     monkeypatch.setenv("PINVERIFY_CODE_LENGTH", "9")
     assert load_settings({}).pinverify_code_length == 6
     assert load_settings().pinverify_code_length == 9
+
+
+def test_policy_defaults_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            "PINVERIFY_ADMINS": " U0ADMIN01 , W0OWNER02 ",
+            "PINVERIFY_SMS_ALLOWED_COUNTRIES": "us, ca",
+            "PINVERIFY_REQUIRE_TICKET": "true",
+            "PINVERIFY_CODE_IN_TICKET_NOTE": "omit",
+        }
+    )
+    assert settings.admin_user_ids == {"U0ADMIN01", "W0OWNER02"}
+    assert settings.sms_allowed_countries == ("US", "CA")
+    assert settings.pinverify_require_ticket is True
+    assert settings.pinverify_code_in_ticket_note == "omit"
+    plain = load_settings({"PINVERIFY_DEFAULT_REGION": "gb"})
+    assert plain.sms_allowed_countries == ("GB",)
+    assert plain.admin_user_ids == frozenset()
+    assert plain.pinverify_code_in_ticket_note == "include"
