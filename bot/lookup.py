@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot.ticket_refs import TicketRefProblem, parse_ticket_reference
 from providers.crm import ContactQuery, LookupKind
 
 PHONE_LIKE = re.compile(r"^[+(]?[\d\s().\-/]{6,}$")
-TICKET = re.compile(r"^#\s*(\d{1,12})$")
 USAGE = "Usage: `/verify <phone | email | name | #ticket>`, e.g. `/verify +1 513 555 7611`."
 
 
@@ -30,10 +30,11 @@ def parse_lookup(text: str, *, region: str) -> ContactQuery | TicketLookup:
         raise LookupProblem(USAGE)
     if len(value) > 200:
         raise LookupProblem("That is too long to be a phone number, email or name. " + USAGE)
-    if ticket := TICKET.match(value):
-        return TicketLookup(number=ticket.group(1))
     if value.startswith("#"):
-        raise LookupProblem(f"“{value}” is not a ticket number: use # and digits, like #12345.")
+        try:
+            return TicketLookup(number=parse_ticket_reference(value))
+        except TicketRefProblem as problem:
+            raise LookupProblem(str(problem)) from None
     if "@" in value:
         try:
             address = validate_email(value, check_deliverability=False).normalized

@@ -3,6 +3,8 @@
 A row is leased (claimed_until) before delivery so a crashed relay's work is picked up again
 after the lease; on PostgreSQL replicas share the table with FOR UPDATE SKIP LOCKED.
 Failures back off exponentially with full jitter, and a vendor's Retry-After wins when longer.
+Nothing is ever dropped: a row stays pending until it is delivered. Payloads are never logged
+(a ticket note may carry the code).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from bot.clock import Clock
 from storage import repositories as repo
@@ -23,6 +25,48 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 Deliverer = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class OutboxAttempt:
+    """One try at one row: what a handler needs for idempotent delivery."""
+
+    message_id: int
+    kind: str
+    dedupe_key: str
+    verification_id: str | None
+    payload: dict[str, Any]
+    attempts: int  # failed tries before this one; 0 means nothing can have reached the target
+
+    @property
+    def first(self) -> bool:
+        return self.attempts == 0
+
+
+@dataclass(frozen=True)
+class OutboxDraft:
+    """A row a handler asks the relay to add, in the transaction that records a failure."""
+
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    verification_id: str | None = None
+
+
+@runtime_checkable
+class OutboxHandler(Protocol):
+    """A deliverer that needs more than the payload (ticket notes): the row's key and attempt
+    count for idempotency, a hook once the outcome is recorded, and escalation of failures."""
+
+    async def deliver(self, attempt: OutboxAttempt) -> None: ...
+
+    async def settled(self, attempt: OutboxAttempt, *, error: str | None) -> None:
+        """Called after the outcome is committed (error None: delivered)."""
+        ...
+
+    def escalate(self, attempt: OutboxAttempt, *, error: str) -> list[OutboxDraft]:
+        """Rows to add alongside this failure (e.g. "still failing" alerts); usually none."""
+        ...
 
 
 class DeliveryDeferred(Exception):
@@ -51,7 +95,7 @@ class OutboxRelay:
         *,
         db: Database,
         clock: Clock,
-        deliverers: Mapping[str, Deliverer],
+        deliverers: Mapping[str, Deliverer | OutboxHandler],
         poll_seconds: float = 1.0,
         batch_size: int = 20,
         lease: timedelta = timedelta(seconds=60),
@@ -89,33 +133,52 @@ class OutboxRelay:
                 break
             message = claimed[0]
             assert message.id is not None
-            if await self._deliver_one(
-                message.id, message.kind, dict(message.payload), message.attempts
-            ):
+            attempt = OutboxAttempt(
+                message_id=message.id,
+                kind=message.kind,
+                dedupe_key=message.dedupe_key,
+                verification_id=message.verification_id,
+                payload=dict(message.payload),
+                attempts=message.attempts,
+            )
+            if await self._deliver_one(attempt):
                 delivered += 1
         return delivered
 
-    async def _deliver_one(
-        self, message_id: int, kind: str, payload: dict[str, Any], attempts: int
-    ) -> bool:
+    async def _deliver_one(self, attempt: OutboxAttempt) -> bool:
+        message_id, kind = attempt.message_id, attempt.kind
         deliverer = self._deliverers.get(kind)
+        handler = deliverer if isinstance(deliverer, OutboxHandler) else None
         retry_after: float | None = None
         try:
             if deliverer is None:
                 raise DeliveryDeferred(f"no deliverer for {kind!r} in this process")
-            await deliverer(payload)
+            if handler is not None:
+                await handler.deliver(attempt)
+            else:
+                await deliverer(attempt.payload)  # type: ignore[operator]
         except DeliveryDeferred as exc:
             error, retry_after = str(exc), exc.retry_after
         except Exception as exc:
-            log.exception("outbox delivery crashed", extra={"outbox_id": message_id})
-            error = f"{type(exc).__name__}: {exc}"
+            if handler is None:
+                log.exception("outbox delivery crashed", extra={"outbox_id": message_id})
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                # Only the type: a handler's payload may hold a code, and an exception's text
+                # (or traceback) could quote it.
+                log.error(
+                    "outbox delivery crashed",
+                    extra={"outbox_id": message_id, "error": type(exc).__name__},
+                )
+                error = f"internal error ({type(exc).__name__})"
         else:
             async with self._db.transaction() as session:
                 await repo.mark_outbox_delivered(
                     session=session, message_id=message_id, at=self._clock.now()
                 )
+            await self._settled(handler, attempt, None)
             return True
-        delay = self._backoff.delay(attempts, self._rng, retry_after)
+        delay = self._backoff.delay(attempt.attempts, self._rng, retry_after)
         log.warning(
             "outbox delivery deferred",
             extra={"outbox_id": message_id, "kind": kind, "retry_in": round(delay, 1)},
@@ -127,7 +190,32 @@ class OutboxRelay:
                 at=self._clock.now() + timedelta(seconds=delay),
                 error=error,
             )
+            drafts = handler.escalate(attempt, error=error) if handler is not None else []
+            for draft in drafts:
+                repo.add_outbox_message(
+                    session=session,
+                    kind=draft.kind,
+                    dedupe_key=draft.dedupe_key,
+                    payload=draft.payload,
+                    verification_id=draft.verification_id,
+                    at=self._clock.now(),
+                )
+        await self._settled(handler, attempt, error)
         return False
+
+    @staticmethod
+    async def _settled(
+        handler: OutboxHandler | None, attempt: OutboxAttempt, error: str | None
+    ) -> None:
+        if handler is None:
+            return
+        try:
+            await handler.settled(attempt, error=error)
+        except Exception as exc:  # noqa: BLE001 - a hook must never stop the relay
+            log.warning(
+                "outbox settle hook failed",
+                extra={"outbox_id": attempt.message_id, "error": type(exc).__name__},
+            )
 
     async def run_forever(self) -> None:
         """Poll until cancelled; a kick skips the wait."""

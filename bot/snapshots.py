@@ -46,6 +46,16 @@ class SendSnapshot:
 
 
 @dataclass(frozen=True)
+class TicketSnapshot:
+    """The PSA ticket a verification is recorded on, and how its notes are doing."""
+
+    number: str
+    summary: str
+    url: str | None
+    note_status: str | None  # None (no note yet) | pending | written | failing: <reason>
+
+
+@dataclass(frozen=True)
 class VerificationSnapshot:
     """Everything a card or a report shows; no secrets, destinations masked."""
 
@@ -71,6 +81,10 @@ class VerificationSnapshot:
     card_ts: str | None
     latest_send: SendSnapshot | None
     code_expired: bool
+    contact_active: bool = True
+    ticket: TicketSnapshot | None = None
+    tickets_enabled: bool = False  # the PSA has tickets: offer Tag ticket / Create ticket
+    require_ticket: bool = False
 
     @property
     def attempts_left(self) -> int:

@@ -32,6 +32,8 @@ from bot.snapshots import (
     VerificationSnapshot,
     supervisor_report,
 )
+from bot.ticket_notes import enqueue_close_note, enqueue_send_note, ticket_snapshot
+from bot.tickets import require_active_contact, require_ticket
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, TransientDeliveryError
@@ -63,6 +65,7 @@ class VerificationService:
         defaults: Policy,
         organisation: str,
         outbox_written: Callable[[], None] = lambda: None,
+        tickets_enabled: bool = False,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -74,6 +77,7 @@ class VerificationService:
         self._defaults = defaults
         self._organisation = organisation
         self._outbox_written = outbox_written
+        self._tickets_enabled = tickets_enabled
 
     # --- open -------------------------------------------------------------------------------
 
@@ -118,6 +122,8 @@ class VerificationService:
                 email=contact.email if contact.active else None,
                 max_attempts=policy.max_attempts,
                 created_at=now,
+                company_ref=contact.company_ref,
+                contact_active=contact.active,
             )
             session.add(verification)
             repo.append_audit_event(
@@ -183,7 +189,7 @@ class VerificationService:
                 provider=send.provider,
             )
         else:
-            await self._record_send_success(send, receipt_id)
+            await self._record_send_success(send, receipt_id, code)
             return SendOutcome(duplicate=False, snapshot=await self.snapshot(verification_id))
         await self._record_send_failure(send, error)
         return SendOutcome(
@@ -223,6 +229,8 @@ class VerificationService:
                 raise VerificationRefused(
                     "This card is out of date: use the buttons on the latest card.", code="stale"
                 )
+            require_active_contact(verification)
+            require_ticket(verification, policy, tickets_enabled=self._tickets_enabled)
             if verification.state == "locked":
                 raise VerificationRefused(
                     "This verification is locked after too many wrong codes; no more codes can "
@@ -314,10 +322,19 @@ class VerificationService:
         )
         return email_receipt.message_id
 
-    async def _record_send_success(self, send: CodeSend, message_id: str) -> None:
+    async def _record_send_success(self, send: CodeSend, message_id: str, code: str) -> None:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, send.verification_id, for_update=True)
+            # The message went out whatever happens to the code below: the ticket says so.
+            noted = enqueue_send_note(
+                session=session,
+                verification=verification,
+                send=send,
+                code=code,
+                policy=await self._policy(session, verification),
+                at=now,
+            )
             row = await repo.get_code_send(
                 session=session, verification_id=send.verification_id, seq=send.seq
             )
@@ -354,6 +371,8 @@ class VerificationService:
                 at=now,
                 detail=send_detail(send, provider_message_id=message_id[:128]),
             )
+        if noted:
+            self._outbox_written()
 
     async def _record_send_failure(self, send: CodeSend, error: DeliveryError) -> None:
         now = self._clock.now()
@@ -533,6 +552,11 @@ class VerificationService:
             await session.refresh(verification)
             # Snapshot before voiding: an expired code must be reported as expired.
             snapshot = await self._snapshot(session, verification, policy)
+            if snapshot.code_expired:
+                # Kept as "expired", so a later redraw (note status) still says so.
+                await repo.void_code_sends(
+                    session=session, verification_id=verification_id, status="expired"
+                )
             await repo.void_code_sends(
                 session=session, verification_id=verification_id, status="voided"
             )
@@ -545,6 +569,9 @@ class VerificationService:
                 at=now,
                 detail={"outcome": outcome.value, "check": snapshot.check_summary},
             )
+            noted = enqueue_close_note(
+                session=session, verification=verification, snapshot=snapshot, policy=policy, at=now
+            )
             if policy.supervisor_channel:
                 repo.add_outbox_message(
                     session=session,
@@ -554,9 +581,9 @@ class VerificationService:
                     payload=supervisor_report(snapshot, channel=policy.supervisor_channel),
                     at=now,
                 )
-        if policy.supervisor_channel:
+        if policy.supervisor_channel or noted:
             self._outbox_written()
-        return CloseOutcome(already_closed=False, snapshot=snapshot)
+        return CloseOutcome(already_closed=False, snapshot=await self.snapshot(verification_id))
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -635,6 +662,10 @@ class VerificationService:
             card_ts=verification.card_ts,
             latest_send=send_view,
             code_expired=expired,
+            contact_active=verification.contact_active,
+            ticket=await ticket_snapshot(session=session, verification=verification),
+            tickets_enabled=self._tickets_enabled,
+            require_ticket=policy.require_ticket,
         )
 
 

@@ -119,6 +119,16 @@ class Verification(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     verified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The contact as the PSA described them when the card opened (issue 3).
+    company_ref: str | None = Field(default=None, max_length=128)
+    contact_active: bool = True
+    # The PSA ticket this verification is recorded on; notes go there through the outbox.
+    ticket_ref: str | None = Field(default=None, max_length=64)
+    ticket_number: str | None = Field(default=None, max_length=64)
+    ticket_summary: str | None = Field(default=None, max_length=255)
+    ticket_url: str | None = Field(default=None, max_length=500)
+    ticket_tagged_by: str | None = Field(default=None, max_length=32)
+    ticket_tagged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class CodeSend(SQLModel, table=True):

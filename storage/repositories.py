@@ -385,3 +385,35 @@ async def list_console_messages(
         .order_by(col(ConsoleMessage.id))
     )
     return (await session.scalars(query)).all()
+
+
+# --- tickets and ticket notes (issue 3) -------------------------------------------------------
+
+
+async def list_verification_outbox(
+    *, session: AsyncSession, verification_id: str, kind: str
+) -> Sequence[OutboxMessage]:
+    """One verification's outbox rows of one kind, oldest first (the card's note status)."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.verification_id) == verification_id,
+            col(OutboxMessage.kind) == kind,
+        )
+        .order_by(col(OutboxMessage.id))
+    )
+    return (await session.scalars(query.execution_options(populate_existing=True))).all()
+
+
+async def count_verification_outbox(
+    *, session: AsyncSession, verification_id: str, kind: str
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            col(OutboxMessage.verification_id) == verification_id,
+            col(OutboxMessage.kind) == kind,
+        )
+    )
+    return int((await session.scalar(query)) or 0)
