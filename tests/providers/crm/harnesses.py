@@ -1,0 +1,17 @@
+"""The PSA fakes the contract suite runs against: one `running_fake_*` factory per vendor.
+
+Each factory yields a fake with the `FakePsa` surface (tests/fakes/psa/common.py): seed it with
+`add_company`/`add_contact`/`add_ticket`, get an adapter pointed at it with `adapter(client)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from tests.fakes.psa.connectwise import running_fake_connectwise
+
+Harness = Callable[[], AbstractAsyncContextManager[Any]]
+
+HARNESSES: tuple[Harness, ...] = (running_fake_connectwise,)
