@@ -424,8 +424,10 @@ def _raise_transport_error(
             "persists)."
         ) from exc
     what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped"
-    unknown = " — it may have been saved; check HaloPSA before retrying by hand" if writing else ""
-    raise CrmUnavailable(f"HaloPSA {what} while trying to {action}{unknown}.") from exc
+    unknown = " (it may have been saved all the same)" if writing else ""
+    raise CrmUnavailable(
+        f"HaloPSA {what} while trying to {action}{unknown}; try again shortly."
+    ) from exc
 
 
 def _json(response: httpx.Response, action: str) -> Any:

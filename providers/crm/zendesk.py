@@ -382,8 +382,10 @@ def _raise_transport_error(
             "this persists)."
         ) from exc
     what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped"
-    unknown = " — it may have been saved; check Zendesk before retrying by hand" if writing else ""
-    raise CrmUnavailable(f"Zendesk {what} while trying to {action}{unknown}.") from exc
+    unknown = " (it may have been saved all the same)" if writing else ""
+    raise CrmUnavailable(
+        f"Zendesk {what} while trying to {action}{unknown}; try again shortly."
+    ) from exc
 
 
 def _json(response: httpx.Response, action: str) -> Mapping[str, Any]:
