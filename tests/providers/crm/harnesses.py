@@ -10,10 +10,16 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from tests.fakes.psa.autotask import running_fake_autotask
 from tests.fakes.psa.connectwise import running_fake_connectwise
 from tests.fakes.psa.halopsa import running_fake_halo
 from tests.fakes.psa.zendesk import running_fake_zendesk
 
 Harness = Callable[[], AbstractAsyncContextManager[Any]]
 
-HARNESSES: tuple[Harness, ...] = (running_fake_connectwise, running_fake_halo, running_fake_zendesk)
+HARNESSES: tuple[Harness, ...] = (
+    running_fake_connectwise,
+    running_fake_autotask,
+    running_fake_halo,
+    running_fake_zendesk,
+)
