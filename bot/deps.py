@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.locks import KeyedLocks
 from bot.outbox import OutboxRelay
 from bot.settings import Settings
+from bot.tickets import TicketService
 from bot.verification import VerificationService
 from providers.crm import ContactDirectory
 from storage.db import Database
@@ -25,6 +26,7 @@ class Deps:
     contacts: ContactDirectory
     verifications: VerificationService
     relay: OutboxRelay
+    tickets: TicketService
     card_locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,15 +20,23 @@ from bot.clock import Clock, SystemClock
 from bot.console_store import ConsoleMessageStore
 from bot.deps import Deps
 from bot.directory import BuiltinDirectory
-from bot.outbox import Deliverer, OutboxRelay
+from bot.locks import KeyedLocks
+from bot.outbox import Deliverer, OutboxHandler, OutboxRelay
 from bot.policy import Policy
 from bot.rendering import MessageRenderer, default_templates
 from bot.server import create_server
 from bot.settings import Settings
+from bot.ticket_notes import NOTE_FAILING, TICKET_NOTE, TicketNoteHandler
+from bot.tickets import TicketService
 from bot.verification import SUPERVISOR_POST, VerificationService
+from commands.card import card_redrawer
+from commands.notices import note_failing_deliverer
 from commands.supervisors import supervisor_deliverer
 from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
+from providers.crm.connectwise import ConnectWiseConfig, ConnectWisePsa
+from providers.crm.halopsa import HaloConfig, HaloPsa
+from providers.crm.zendesk import ZendeskConfig, ZendeskSupport
 from providers.email import EmailSender
 from providers.email.console import ConsoleEmail
 from providers.email.smtp import SmtpEmail
@@ -92,6 +101,57 @@ def _builtin_directory(_settings: Settings, tools: ProviderTools) -> ContactDire
     return BuiltinDirectory(tools.db)
 
 
+def _secret(value: SecretStr | None) -> str:
+    assert value is not None  # Settings refuses to start without it for this provider
+    return value.get_secret_value()
+
+
+def _connectwise(settings: Settings, tools: ProviderTools) -> ContactDirectory:
+    assert settings.connectwise_company_id and settings.connectwise_public_key
+    assert settings.connectwise_client_id
+    return ConnectWisePsa(
+        tools.http,
+        ConnectWiseConfig(
+            api_url=str(settings.connectwise_api_url),
+            company_id=settings.connectwise_company_id,
+            public_key=settings.connectwise_public_key,
+            private_key=_secret(settings.connectwise_private_key),
+            client_id=settings.connectwise_client_id,
+            default_region=settings.pinverify_default_region,
+        ),
+    )
+
+
+def _halopsa(settings: Settings, tools: ProviderTools) -> ContactDirectory:
+    assert settings.halopsa_api_url and settings.halopsa_client_id
+    auth_url = settings.halopsa_token_url_base
+    assert auth_url is not None
+    return HaloPsa(
+        tools.http,
+        HaloConfig(
+            api_url=str(settings.halopsa_api_url),
+            auth_url=auth_url,
+            client_id=settings.halopsa_client_id,
+            client_secret=_secret(settings.halopsa_client_secret),
+            tenant=settings.halopsa_tenant,
+            default_region=settings.pinverify_default_region,
+        ),
+    )
+
+
+def _zendesk(settings: Settings, tools: ProviderTools) -> ContactDirectory:
+    assert settings.zendesk_api_url and settings.zendesk_email
+    return ZendeskSupport(
+        tools.http,
+        ZendeskConfig(
+            api_url=str(settings.zendesk_api_url),
+            email=settings.zendesk_email,
+            api_token=_secret(settings.zendesk_api_token),
+            default_region=settings.pinverify_default_region,
+        ),
+    )
+
+
 SMS_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], SmsSender]] = {
     "console": _console_sms,
     "twilio": _twilio_sms,
@@ -102,6 +162,9 @@ EMAIL_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], EmailSender]] = {
 }
 CRM_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], ContactDirectory]] = {
     "directory": _builtin_directory,
+    "connectwise": _connectwise,
+    "halopsa": _halopsa,
+    "zendesk": _zendesk,
 }
 
 
@@ -142,16 +205,8 @@ async def open_runtime(
         tools = ProviderTools(http=http, console=ConsoleMessageStore(db, clock), db=db)
         client = slack_client(settings, retry_rate_limits=True)
         relay_client = slack_client(settings, retry_rate_limits=False)
-        deliverers: dict[str, Deliverer] = {}
-        if relay_client is not None:
-            # The relay schedules its own retries from Retry-After; no sleeping in the client.
-            deliverers[SUPERVISOR_POST] = supervisor_deliverer(relay_client)
-        relay = OutboxRelay(
-            db=db,
-            clock=clock,
-            deliverers=deliverers,
-            poll_seconds=settings.pinverify_outbox_poll_seconds,
-        )
+        contacts = CRM_PROVIDERS[settings.crm_provider](settings, tools)
+        card_locks = KeyedLocks()
         verifications = VerificationService(
             db=db,
             clock=clock,
@@ -162,15 +217,34 @@ async def open_runtime(
             secret_key=secret_key(settings),
             defaults=Policy.from_settings(settings),
             organisation=settings.pinverify_org_name,
-            outbox_written=relay.kick,
+            outbox_written=lambda: relay.kick(),
+            tickets_enabled=contacts.supports_tickets,
+        )
+        deliverers: dict[str, Deliverer | OutboxHandler] = {
+            TICKET_NOTE: TicketNoteHandler(
+                contacts,
+                on_settled=card_redrawer(verifications, client, card_locks) if client else None,
+            )
+        }
+        if relay_client is not None:
+            # The relay schedules its own retries from Retry-After; no sleeping in the client.
+            deliverers[SUPERVISOR_POST] = supervisor_deliverer(relay_client)
+            deliverers[NOTE_FAILING] = note_failing_deliverer(relay_client)
+        relay = OutboxRelay(
+            db=db,
+            clock=clock,
+            deliverers=deliverers,
+            poll_seconds=settings.pinverify_outbox_poll_seconds,
         )
         deps = Deps(
             settings=settings,
             db=db,
             clock=clock,
-            contacts=CRM_PROVIDERS[settings.crm_provider](settings, tools),
+            contacts=contacts,
             verifications=verifications,
             relay=relay,
+            tickets=TicketService(db=db, clock=clock, contacts=contacts),
+            card_locks=card_locks,
         )
         slack_app = None
         if client is not None and settings.slack_signing_secret is not None:

@@ -20,8 +20,22 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 SmsProviderName = Literal["console", "twilio"]
 EmailProviderName = Literal["console", "smtp"]
-CrmProviderName = Literal["directory"]
+CrmProviderName = Literal["directory", "connectwise", "autotask", "halopsa", "zendesk"]
 CodeInNote = Literal["include", "omit"]
+
+
+# Credentials each PSA needs, checked at start-up with one line naming the first missing one.
+CRM_REQUIRED: dict[str, tuple[str, ...]] = {
+    "connectwise": (
+        "connectwise_company_id",
+        "connectwise_public_key",
+        "connectwise_private_key",
+        "connectwise_client_id",
+    ),
+    "autotask": ("autotask_username", "autotask_secret", "autotask_integration_code"),
+    "halopsa": ("halopsa_api_url", "halopsa_client_id", "halopsa_client_secret"),
+    "zendesk": ("zendesk_api_url", "zendesk_email", "zendesk_api_token"),
+}
 
 
 class ConfigurationError(Exception):
@@ -100,6 +114,31 @@ class Settings(BaseSettings):
     email_from: str | None = None
 
     crm_provider: CrmProviderName = "directory"
+    # ConnectWise PSA: API member keys (System → Members → API Members) and a developer clientId.
+    connectwise_api_url: AnyHttpUrl = AnyHttpUrl(
+        "https://api-na.myconnectwise.net/v4_6_release/apis/3.0"
+    )
+    connectwise_company_id: str | None = None
+    connectwise_public_key: str | None = None
+    connectwise_private_key: SecretStr | None = None
+    connectwise_client_id: str | None = None
+    # Autotask: an API-only user; the base URL is the zone's (zoneInformation finds it).
+    autotask_api_url: AnyHttpUrl = AnyHttpUrl(
+        "https://webservices.autotask.net/ATServicesRest/V1.0"
+    )
+    autotask_username: str | None = None
+    autotask_secret: SecretStr | None = None
+    autotask_integration_code: SecretStr | None = None
+    # HaloPSA: every instance has its own host, so there is no default base URL.
+    halopsa_api_url: AnyHttpUrl | None = None
+    halopsa_auth_url: AnyHttpUrl | None = None  # default: the API URL with /api → /auth
+    halopsa_client_id: str | None = None
+    halopsa_client_secret: SecretStr | None = None
+    halopsa_tenant: str | None = None
+    # Zendesk: https://<subdomain>.zendesk.com/api/v2, an agent's email and an API token.
+    zendesk_api_url: AnyHttpUrl | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
 
     @field_validator("pinverify_default_region")
     @classmethod
@@ -185,6 +224,9 @@ class Settings(BaseSettings):
             for name in ("smtp_url", "email_from"):
                 if getattr(self, name) is None:
                     raise ValueError(f"{name.upper()}: required when EMAIL_PROVIDER=smtp")
+        for name in CRM_REQUIRED.get(self.crm_provider, ()):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name.upper()}: required when CRM_PROVIDER={self.crm_provider}")
         if not (
             self.database_url.startswith("sqlite+aiosqlite://")
             or self.database_url.startswith("postgresql+asyncpg://")
@@ -193,6 +235,16 @@ class Settings(BaseSettings):
                 "DATABASE_URL: must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
         return self
+
+    @property
+    def halopsa_token_url_base(self) -> str | None:
+        """HaloPSA's authorisation server: HALOPSA_AUTH_URL, else <host>/auth."""
+        if self.halopsa_auth_url is not None:
+            return str(self.halopsa_auth_url).rstrip("/")
+        if self.halopsa_api_url is None:
+            return None
+        api = str(self.halopsa_api_url).rstrip("/")
+        return api.removesuffix("/api") + "/auth"
 
     @property
     def slack_configured(self) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from commands import card, verify
-from commands.ids import ActionId, Command
+from commands import card, tickets, verify
+from commands.ids import ActionId, CallbackId, Command
 
 Listener = Callable[..., Awaitable[None]]
 
@@ -25,6 +25,11 @@ ACTIONS: dict[str | re.Pattern[str], Listener] = {
     ActionId.CHECK_CODE.value: card.handle_check,
     ActionId.COMPLETED.value: card.handle_completed,
     ActionId.INCOMPLETE.value: card.handle_incomplete,
+    ActionId.TAG_TICKET.value: tickets.handle_tag_ticket,
+    ActionId.CREATE_TICKET.value: tickets.handle_create_ticket,
+}
+VIEW_SUBMISSIONS: dict[str, Listener] = {
+    CallbackId.CREATE_TICKET.value: tickets.handle_create_ticket_submission,
 }
 
 
@@ -33,9 +38,12 @@ def register(app: AsyncApp) -> None:
         app.command(command.value)(handler)
     for action, handler in ACTIONS.items():
         app.action(action)(handler)
+    for callback_id, handler in VIEW_SUBMISSIONS.items():
+        app.view(callback_id)(handler)
     # Typing in the code box sends nothing (no dispatch_action), but ack any stray action so
     # Slack never shows the agent a warning triangle.
     app.action(ActionId.CODE_INPUT.value)(_ack_only)
+    app.action(ActionId.TICKET_INPUT.value)(_ack_only)
 
 
 async def _ack_only(ack: AsyncAck, **_: Any) -> None:

@@ -12,22 +12,26 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
+from bot.locks import KeyedLocks
 from bot.snapshots import (
     Channel,
     Outcome,
     VerificationRefused,
     VerificationSnapshot,
 )
+from bot.tickets import crm_problem
+from bot.verification import VerificationService
 from commands.parsing import CardClick, parse_card_click, parse_contact_pick
 from commands.views import (
     MOVED_TEXT,
     as_dicts,
     card_fallback_text,
     card_opened_text,
+    escape,
     moved_card,
     verification_card,
 )
-from providers.crm import ContactRecord
+from providers.crm import ContactRecord, CrmError, TicketRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +44,16 @@ async def open_card(
     user_id: str,
     user_name: str,
     contact: ContactRecord,
+    ticket: TicketRecord | None = None,
 ) -> VerificationSnapshot:
     """Start a verification and post its card in the agent's DM with the bot."""
     snapshot = await deps.verifications.open(
         team_id=team_id, agent_user_id=user_id, agent_name=user_name, contact=contact
     )
+    if ticket is not None and snapshot.outcome is None:
+        # /verify #ticket: the ticket the agent named is the one this verification goes on.
+        await deps.tickets.attach(verification_id=snapshot.id, actor_user_id=user_id, ticket=ticket)
+        snapshot = await deps.verifications.snapshot(snapshot.id)
     if snapshot.card_channel and snapshot.card_ts:
         # Reopened: retire the old card so only one card drives this verification.
         await _retire_card(client, snapshot.card_channel, snapshot.card_ts)
@@ -62,6 +71,22 @@ async def open_card(
 
 async def _retire_card(client: AsyncWebClient, channel: str, ts: str) -> None:
     await _update_card(client, channel, ts, text=MOVED_TEXT, blocks=as_dicts(moved_card()))
+
+
+def card_redrawer(
+    verifications: VerificationService, client: AsyncWebClient, locks: KeyedLocks
+) -> Callable[[str], Awaitable[None]]:
+    """Redraw a card from the database (the relay calls it when a ticket note settles)."""
+
+    async def redraw(verification_id: str) -> None:
+        async with locks.hold(verification_id):
+            try:
+                snapshot = await verifications.snapshot(verification_id)
+            except VerificationRefused:
+                return
+            await redraw_card(client, snapshot)
+
+    return redraw
 
 
 async def redraw_card(
@@ -99,7 +124,11 @@ async def handle_pick(
     await ack()
     deps = deps_from(context)
     pick = parse_contact_pick(body)
-    contact = await deps.contacts.get(pick.contact_ref)
+    try:
+        contact = await deps.contacts.get(pick.contact_ref)
+    except CrmError as exc:
+        await respond(text=escape(crm_problem(deps.contacts.label, exc)), replace_original=True)
+        return
     if contact is None or not contact.active:
         await respond(
             text="That contact is no longer available (removed or inactive). Search again.",
@@ -127,7 +156,7 @@ async def handle_send(
     if channel is None:
         log.warning("send button without a channel", extra={"user": click.user_id})
         return
-    await _act(deps_from(context), client, click, lambda deps: _send(deps, click, channel))
+    await run_action(deps_from(context), client, click, lambda deps: _send(deps, click, channel))
 
 
 async def handle_check(
@@ -145,7 +174,7 @@ async def handle_check(
         )
         return outcome.snapshot, outcome.notice
 
-    await _act(deps_from(context), client, click, check)
+    await run_action(deps_from(context), client, click, check)
 
 
 async def handle_completed(
@@ -153,7 +182,7 @@ async def handle_completed(
 ) -> None:
     await ack()
     click = parse_card_click(body)
-    await _act(deps_from(context), client, click, _closer(click, Outcome.COMPLETED))
+    await run_action(deps_from(context), client, click, _closer(click, Outcome.COMPLETED))
 
 
 async def handle_incomplete(
@@ -161,13 +190,15 @@ async def handle_incomplete(
 ) -> None:
     await ack()
     click = parse_card_click(body)
-    await _act(deps_from(context), client, click, _closer(click, Outcome.INCOMPLETE))
+    await run_action(deps_from(context), client, click, _closer(click, Outcome.INCOMPLETE))
 
 
 CardAction = Callable[[Deps], Awaitable[tuple[VerificationSnapshot | None, str | None]]]
 
 
-async def _act(deps: Deps, client: AsyncWebClient, click: CardClick, action: CardAction) -> None:
+async def run_action(
+    deps: Deps, client: AsyncWebClient, click: CardClick, action: CardAction
+) -> None:
     """Run one card action and redraw the card, one action per card at a time."""
     verification_id = click.button.verification_id
     async with deps.card_locks.hold(verification_id):

@@ -18,6 +18,10 @@ class ActionId(StrEnum):
     INCOMPLETE = "mark_incomplete"
     PICK_CONTACT = "pick_contact"
     CODE_INPUT = "code_input"
+    TAG_TICKET = "tag_ticket"
+    CREATE_TICKET = "create_ticket"
+    TICKET_INPUT = "ticket_input"
+    TICKET_SUMMARY_INPUT = "ticket_summary_input"
 
 
 class BlockId(StrEnum):
@@ -26,6 +30,14 @@ class BlockId(StrEnum):
     # every check instead of keeping the last (wrong) entry.
     CODE_ENTRY_PREFIX = "code_entry"
     PICK_PREFIX = "pick"
+    # Like the code box: the send number and tagged ticket make each redraw a fresh, empty box.
+    TICKET_ENTRY_PREFIX = "ticket_entry"
+    TICKET_ACTIONS = "ticket_actions"
+    TICKET_SUMMARY = "ticket_summary"
+
+
+class CallbackId(StrEnum):
+    CREATE_TICKET = "create_ticket_modal"
 
 
 class ButtonLabel(StrEnum):
@@ -37,3 +49,5 @@ class ButtonLabel(StrEnum):
     RESEND = "Resend"
     COMPLETED = "Completed"
     INCOMPLETE = "Incomplete"
+    TAG_TICKET = "Tag ticket"
+    CREATE_TICKET = "Create ticket"

@@ -29,6 +29,7 @@ class CardClick:
     user_id: str
     button: CardButton
     code_entry: str | None
+    ticket_entry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,30 @@ def parse_card_click(body: Mapping[str, Any]) -> CardClick:
         user_id=str(body["user"]["id"]),
         button=decode_button(str(action.get("value", ""))),
         code_entry=_code_entry(body),
+        ticket_entry=_text_input(body, BlockId.TICKET_ENTRY_PREFIX, ActionId.TICKET_INPUT),
+    )
+
+
+@dataclass(frozen=True)
+class TicketSummarySubmission:
+    team_id: str
+    user_id: str
+    verification_id: str
+    summary: str
+
+
+def parse_ticket_summary(body: Mapping[str, Any]) -> TicketSummarySubmission:
+    view = body.get("view") or {}
+    verification_id = str(view.get("private_metadata") or "")
+    if not verification_id.isalnum() or len(verification_id) > 32:
+        raise PayloadError("create-ticket modal without a verification id")
+    values = (view.get("state") or {}).get("values") or {}
+    typed = (values.get(BlockId.TICKET_SUMMARY) or {}).get(ActionId.TICKET_SUMMARY_INPUT) or {}
+    return TicketSummarySubmission(
+        team_id=_team_id(body),
+        user_id=str(body["user"]["id"]),
+        verification_id=verification_id,
+        summary=str(typed.get("value") or ""),
     )
 
 
@@ -96,9 +121,13 @@ def _team_id(body: Mapping[str, Any]) -> str:
 
 
 def _code_entry(body: Mapping[str, Any]) -> str | None:
+    return _text_input(body, BlockId.CODE_ENTRY_PREFIX, ActionId.CODE_INPUT)
+
+
+def _text_input(body: Mapping[str, Any], prefix: str, action_id: str) -> str | None:
     values = (body.get("state") or {}).get("values") or {}
     for block_id, inputs in values.items():
-        if str(block_id).startswith(BlockId.CODE_ENTRY_PREFIX):
-            value = (inputs.get(ActionId.CODE_INPUT) or {}).get("value")
+        if str(block_id).startswith(prefix):
+            value = (inputs.get(action_id) or {}).get("value")
             return str(value) if value is not None else None
     return None

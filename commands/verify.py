@@ -9,9 +9,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
 from bot.lookup import LookupProblem, TicketLookup, parse_lookup
+from bot.tickets import TicketProblem, crm_problem
 from commands.card import open_card
 from commands.parsing import VerifyCommand, parse_verify_command
 from commands.views import as_dicts, card_opened_text, escape, no_match_text, pick_list
+from providers.crm import CrmError
 
 LOOKUP_LIMIT = 11  # one more than the pick list shows, to know there are more
 
@@ -37,12 +39,13 @@ async def verify(
         await respond(text=escape(str(problem)))
         return
     if isinstance(query, TicketLookup):
-        await respond(
-            text=f"Ticket lookups need a PSA connection, and the built-in directory has no "
-            f"tickets (#{query.number}). Look the caller up by phone, email or name instead."
-        )
+        await verify_ticket(request, query, deps, client, respond)
         return
-    matches = await deps.contacts.search(query, limit=LOOKUP_LIMIT)
+    try:
+        matches = await deps.contacts.search(query, limit=LOOKUP_LIMIT)
+    except CrmError as exc:
+        await respond(text=escape(crm_problem(deps.contacts.label, exc)))
+        return
     if not matches:
         await respond(text=no_match_text(request.text.strip()))
         return
@@ -61,3 +64,31 @@ async def verify(
         contact=matches[0],
     )
     await respond(text=card_opened_text(matches[0].name))
+
+
+async def verify_ticket(
+    request: VerifyCommand,
+    query: TicketLookup,
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> None:
+    """`/verify #123`: the card for the ticket's contact, with the ticket already tagged."""
+    try:
+        match = await deps.tickets.find_for_lookup(query.number)
+    except TicketProblem as problem:
+        await respond(text=escape(problem.message))
+        return
+    await open_card(
+        deps,
+        client,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        user_name=request.user_name,
+        contact=match.contact,
+        ticket=match.ticket,
+    )
+    await respond(
+        text=card_opened_text(match.contact.name) + f" Ticket #{escape(match.ticket.number)} "
+        "is tagged."
+    )

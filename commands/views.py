@@ -20,10 +20,11 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.masking import mask_email, mask_phone
 from bot.snapshots import Channel, VerificationSnapshot
-from commands.ids import ActionId, BlockId, ButtonLabel
+from commands.ids import ActionId, BlockId, ButtonLabel, CallbackId
 from providers.crm import ContactRecord
 
 MAX_PICKS = 10
@@ -74,6 +75,7 @@ def verification_card(snapshot: VerificationSnapshot, *, notice: str | None = No
         ),
         DividerBlock(),
     ]
+    blocks.extend(_ticket_blocks(snapshot))
     blocks.extend(_state_blocks(snapshot))
     if notice:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(notice))]))
@@ -105,6 +107,8 @@ def _contact_fields(snapshot: VerificationSnapshot) -> list[MarkdownTextObject]:
 def _status_text(snapshot: VerificationSnapshot) -> str:
     if snapshot.closed:
         return f"Closed: {str(snapshot.outcome).capitalize()} ({snapshot.check_summary})"
+    if not snapshot.contact_active:
+        return "⛔ Inactive contact"
     if snapshot.state == "verified":
         return "✅ Verified"
     if snapshot.state == "locked":
@@ -143,6 +147,16 @@ def _state_blocks(snapshot: VerificationSnapshot) -> list[Block]:
                 )
             ),
             _actions(snapshot, [_completed(snapshot), _incomplete(snapshot)]),
+        ]
+    if not snapshot.contact_active and snapshot.latest_send is None:
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="⛔ *This contact is inactive* in the PSA: codes cannot be sent to them. "
+                    "Check you have the right person; mark the verification Incomplete."
+                )
+            ),
+            _actions(snapshot, [_incomplete(snapshot, primary=True)]),
         ]
     if snapshot.state == "locked":
         return [
@@ -210,6 +224,107 @@ def _state_blocks(snapshot: VerificationSnapshot) -> list[Block]:
             ],
         ),
     ]
+
+
+def _ticket_blocks(snapshot: VerificationSnapshot) -> list[Block]:
+    """The tagged ticket and its note status; Tag ticket / Create ticket while open."""
+    blocks: list[Block] = []
+    ticket = snapshot.ticket
+    if ticket is not None:
+        number = f"#{escape(ticket.number)}"
+        url = (ticket.url or "").replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+        shown = f"<{url}|{number}>" if url.startswith(("https://", "http://")) else number
+        line = f"🎫 *Ticket* {shown}: {escape(ticket.summary) or 'no summary'}"
+        if ticket.note_status:
+            line += f"\nTicket note: {escape(ticket.note_status)}"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line[:3000])]))
+    elif snapshot.require_ticket and not snapshot.closed:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="🎫 *A ticket is required* before sending a code: tag the caller's "
+                        "ticket by number or create one."
+                    )
+                ]
+            )
+        )
+    if snapshot.tickets_enabled and not snapshot.closed:
+        tagged = ticket.number if ticket else ""
+        blocks.append(
+            InputBlock(
+                block_id=f"{BlockId.TICKET_ENTRY_PREFIX}:{snapshot.next_seq}:{tagged}"[:255],
+                label=PlainTextObject(text="Ticket number"),
+                element=PlainTextInputElement(
+                    action_id=ActionId.TICKET_INPUT,
+                    placeholder=PlainTextObject(text="e.g. 12345"),
+                    max_length=40,
+                ),
+                optional=True,
+            )
+        )
+        value = CardButton(snapshot.id, snapshot.next_seq).encode()
+        blocks.append(
+            ActionsBlock(
+                block_id=f"{BlockId.TICKET_ACTIONS}:{snapshot.next_seq}",
+                elements=[
+                    ButtonElement(
+                        text=PlainTextObject(text=ButtonLabel.TAG_TICKET),
+                        action_id=ActionId.TAG_TICKET,
+                        value=value,
+                    ),
+                    ButtonElement(
+                        text=PlainTextObject(text=ButtonLabel.CREATE_TICKET),
+                        action_id=ActionId.CREATE_TICKET,
+                        value=value,
+                    ),
+                ],
+            )
+        )
+    return blocks
+
+
+def create_ticket_modal(snapshot: VerificationSnapshot, *, psa_label: str) -> View:
+    """Create ticket: one summary input; the verification id rides in private_metadata."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.CREATE_TICKET,
+        private_metadata=snapshot.id,
+        title=PlainTextObject(text="Create ticket"),
+        submit=PlainTextObject(text="Create"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"A new ticket in {escape(psa_label)} for "
+                    f"*{escape(snapshot.contact_name)}* "
+                    f"({escape(snapshot.company) or 'no company'}), tagged on this verification."
+                )
+            ),
+            InputBlock(
+                block_id=BlockId.TICKET_SUMMARY,
+                label=PlainTextObject(text="Summary"),
+                element=PlainTextInputElement(
+                    action_id=ActionId.TICKET_SUMMARY_INPUT,
+                    placeholder=PlainTextObject(text="e.g. Password reset request"),
+                    max_length=200,
+                ),
+            ),
+        ],
+    )
+
+
+def note_failing_text(report: Mapping[str, object]) -> str:
+    """A ticket note keeps failing: told once to the agent and the supervisors (no code)."""
+    contact = escape(str(report.get("contact_name") or "the caller"))
+    ticket = escape(str(report.get("ticket_number") or "?"))
+    error = escape(str(report.get("error") or "unknown error"))
+    who = f" (agent <@{report['agent_user_id']}>)" if report.get("agent_user_id") else ""
+    return (
+        f"⚠️ The PIN Verify note for {contact} on ticket #{ticket}{who} has failed "
+        f"{report.get('failures')} times: {error}\nPIN Verify keeps retrying and will not drop "
+        "it; if the ticket must show the verification now, add the note by hand."
+    )
 
 
 def _send_summary(snapshot: VerificationSnapshot) -> SectionBlock:

@@ -16,15 +16,17 @@ from storage.migrate import upgrade_database
 
 # Set by .ci/run for the second pass, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test
 POSTGRES_URL = os.environ.get("PINVERIFY_TEST_DATABASE_URL")
+TEST_SCRUBBED_PREFIXES = (
+    *("SLACK_", "PINVERIFY_", "TWILIO_", "SMTP_", "EMAIL_", "SMS_"),
+    *("CRM_", "CONNECTWISE_", "AUTOTASK_", "HALOPSA_", "ZENDESK_"),
+)
 
 
 @pytest.fixture(autouse=True)
 def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own Slack credentials must never leak into a test."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "PINVERIFY_", "TWILIO_", "SMTP_", "EMAIL_", "SMS_")) and (
-            name != "PINVERIFY_TEST_DATABASE_URL"
-        ):
+        if name.startswith(TEST_SCRUBBED_PREFIXES) and name != "PINVERIFY_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
 
 
