@@ -34,7 +34,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from providers.crm import ContactDirectory
 from providers.crm.halopsa import HaloConfig, HaloPsa
 from tests.fakes.psa.common import FakePsa, StoredContact, StoredTicket
 
@@ -104,9 +103,7 @@ class FakeHalo(FakePsa):
         """Every token issued so far is refused from now on, as when Halo expired it early."""
         self._tokens.clear()
 
-    def adapter(
-        self, client: httpx.AsyncClient, *, valid_credentials: bool = True
-    ) -> ContactDirectory:
+    def adapter(self, client: httpx.AsyncClient, *, valid_credentials: bool = True) -> HaloPsa:
         return HaloPsa(client, self.config(valid_credentials=valid_credentials))
 
     def config(self, *, valid_credentials: bool = True) -> HaloConfig:

@@ -36,7 +36,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from providers.crm import ContactDirectory
 from providers.crm.zendesk import ZendeskConfig, ZendeskSupport
 from tests.fakes.psa.common import FakePsa, StoredContact, StoredNote, StoredTicket
 
@@ -79,7 +78,7 @@ class FakeZendesk(FakePsa):
 
     def adapter(
         self, client: httpx.AsyncClient, *, valid_credentials: bool = True
-    ) -> ContactDirectory:
+    ) -> ZendeskSupport:
         return ZendeskSupport(client, self.config(valid_credentials=valid_credentials))
 
     def config(self, *, valid_credentials: bool = True) -> ZendeskConfig:

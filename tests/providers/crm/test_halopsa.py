@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
@@ -76,11 +77,7 @@ async def test_token_request_is_a_client_credentials_form_with_the_tenant() -> N
 
 async def test_a_hosted_tenant_without_halopsa_tenant_is_refused_with_the_setting_named() -> None:
     async with running_fake_halo(tenant="globex") as fake, httpx.AsyncClient() as client:
-        config = fake.config()
-        adapter = HaloPsa(
-            client,
-            type(config)(config.api_url, config.auth_url, config.client_id, config.client_secret),
-        )
+        adapter = HaloPsa(client, dataclasses.replace(fake.config(), tenant=None))
 
         with pytest.raises(CrmAuthError) as caught:
             await adapter.check_credentials()
