@@ -258,3 +258,20 @@ async def test_solved_tickets_are_closed(zendesk: FakeZendesk, client: httpx.Asy
     ticket = await zendesk.adapter(client).get_ticket(number)
 
     assert ticket is not None and ticket.closed is True
+
+
+async def test_phone_search_pages_through_wildcard_matches_to_the_exact_number(
+    zendesk: FakeZendesk, client: httpx.AsyncClient
+) -> None:
+    org = zendesk.add_company("Globex")
+    for prefix in ("+44", "+61", "+33", "+49"):
+        zendesk.add_contact(name=f"Abroad {prefix}", company_ref=org, phone=f"{prefix}5135557611")
+    jane = zendesk.add_contact(name="Jane Doe", company_ref=org, phone="513-555-7611")
+
+    found = await zendesk.adapter(client).search(
+        ContactQuery(LookupKind.PHONE, "+15135557611"), limit=5
+    )
+
+    assert [c.ref for c in found] == [jane]
+    pages = [r.query.get("page", "1") for r in zendesk.requests if r.path.endswith("search.json")]
+    assert pages == ["1", "2", "3"]
