@@ -96,6 +96,8 @@ class FakeAutotask(FakePsa):
         z = ZONE_PREFIX + "/V1.0"
         return [
             Route(f"{GLOBAL_PREFIX}/V1.0/zoneInformation", self._zone_information),
+            # Every zone host answers zoneInformation too.
+            Route(f"{z}/zoneInformation", self._zone_information),
             Route(f"{z}/TicketNotes", self._ticket_notes_root, methods=["POST"]),
             Route(f"{z}/{{entity}}/query", self._query, methods=["POST"]),
             Route(f"{z}/{{entity}}/query/count", self._count, methods=["POST"]),
