@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import re
 import secrets
@@ -554,10 +555,14 @@ def _ordered(items: list[dict[str, Any]], order_by: str | None) -> list[dict[str
             raise ConditionError(f"{field} is not a known field for orderBy")
         items = sorted(
             items,
-            key=lambda item, field=field: _sort_key(_resolve(item, field)),
+            key=functools.partial(_field_sort_key, field),
             reverse=direction.strip().lower() == "desc",
         )
     return items
+
+
+def _field_sort_key(field: str, item: dict[str, Any]) -> tuple[int, Any]:
+    return _sort_key(_resolve(item, field))
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
