@@ -34,6 +34,7 @@ from commands.notices import note_failing_deliverer
 from commands.supervisors import supervisor_deliverer
 from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
+from providers.crm.autotask import AutotaskConfig, AutotaskPsa
 from providers.crm.connectwise import ConnectWiseConfig, ConnectWisePsa
 from providers.crm.halopsa import HaloConfig, HaloPsa
 from providers.crm.zendesk import ZendeskConfig, ZendeskSupport
@@ -122,6 +123,20 @@ def _connectwise(settings: Settings, tools: ProviderTools) -> ContactDirectory:
     )
 
 
+def _autotask(settings: Settings, tools: ProviderTools) -> ContactDirectory:
+    assert settings.autotask_username
+    return AutotaskPsa(
+        tools.http,
+        AutotaskConfig(
+            api_url=str(settings.autotask_api_url),
+            username=settings.autotask_username,
+            secret=_secret(settings.autotask_secret),
+            integration_code=_secret(settings.autotask_integration_code),
+            default_region=settings.pinverify_default_region,
+        ),
+    )
+
+
 def _halopsa(settings: Settings, tools: ProviderTools) -> ContactDirectory:
     assert settings.halopsa_api_url and settings.halopsa_client_id
     auth_url = settings.halopsa_token_url_base
@@ -163,6 +178,7 @@ EMAIL_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], EmailSender]] = {
 CRM_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], ContactDirectory]] = {
     "directory": _builtin_directory,
     "connectwise": _connectwise,
+    "autotask": _autotask,
     "halopsa": _halopsa,
     "zendesk": _zendesk,
 }

@@ -123,9 +123,7 @@ class Settings(BaseSettings):
     connectwise_private_key: SecretStr | None = None
     connectwise_client_id: str | None = None
     # Autotask: an API-only user; the base URL is the zone's (zoneInformation finds it).
-    autotask_api_url: AnyHttpUrl = AnyHttpUrl(
-        "https://webservices.autotask.net/ATServicesRest/V1.0"
-    )
+    autotask_api_url: AnyHttpUrl = AnyHttpUrl("https://webservices.autotask.net/ATServicesRest/")
     autotask_username: str | None = None
     autotask_secret: SecretStr | None = None
     autotask_integration_code: SecretStr | None = None

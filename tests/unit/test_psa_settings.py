@@ -13,9 +13,7 @@ def test_vendor_base_urls_default_to_the_real_ones() -> None:
     assert str(settings.connectwise_api_url) == (
         "https://api-na.myconnectwise.net/v4_6_release/apis/3.0"
     )
-    assert str(settings.autotask_api_url) == (
-        "https://webservices.autotask.net/ATServicesRest/V1.0"
-    )
+    assert str(settings.autotask_api_url) == "https://webservices.autotask.net/ATServicesRest/"
 
 
 @pytest.mark.parametrize(
