@@ -226,19 +226,38 @@ class AutotaskPsa:
         if self._config.ticket_queue_id is not None:
             body["queueID"] = self._config.ticket_queue_id
         what = "create a ticket"
-        response = await self._send("POST", "Tickets", json=body, what=what)
-        if response.status_code not in (200, 201):
-            _raise_for_status(response, what=what, record=None)
-        item_id = _json_object(response, what=what).get("itemId")
-        if not isinstance(item_id, int):
+        await self._zone_url()  # so a failure below is about the write itself
+        try:
+            response = await self._send("POST", "Tickets", json=body, what=what)
+            if response.status_code not in (200, 201):
+                _raise_for_status(response, what=what, record=None)
+            item_id = _json_object(response, what=what).get("itemId")
+        except CrmUnavailable as exc:
+            if isinstance(exc, CrmRateLimited) or not _maybe_sent(exc):
+                raise
+            raise CrmUnavailable(
+                "Autotask did not confirm the new ticket; it may have been created — look for "
+                "it in Autotask (or tag it by number) before creating another.",
+                status=exc.status,
+            ) from exc
+        if not isinstance(item_id, int) or isinstance(item_id, bool):
             raise CrmUnavailable(
                 "Autotask did not say which ticket it created; look for it in Autotask "
                 "before creating another."
             )
-        created = await self._get_item(f"Tickets/{item_id}", what="read the new ticket")
+        try:
+            created = await self._get_item(f"Tickets/{item_id}", what="read the new ticket")
+        except CrmError:
+            created = None
         if created is None:
-            raise CrmUnavailable(
-                f"Autotask created ticket {item_id} but could not show it yet; try again shortly."
+            # The ticket exists; its T-number is unknown until Autotask shows it, and its id
+            # works as a number for get_ticket, so never fail (and invite a duplicate) here.
+            return TicketRecord(
+                ref=str(item_id),
+                number=str(item_id),
+                summary=summary,
+                contact_ref=contact.ref if contact.ref.isdigit() else None,
+                company_ref=contact.company_ref,
             )
         return _ticket(created)
 
@@ -449,6 +468,13 @@ class AutotaskPsa:
             active=bool(item.get("isActive", True)),  # 1/0 on contacts, true/false elsewhere
             company_ref=company_ref,
         )
+
+
+def _maybe_sent(error: CrmUnavailable) -> bool:
+    """Whether a failed write may still have reached Autotask (it did unless the connection
+    could not even be opened)."""
+    cause = error.__cause__
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _ticket(item: dict[str, Any]) -> TicketRecord:

@@ -160,10 +160,21 @@ class ConnectWisePsa:
         body: dict[str, Any] = {"summary": summary, "company": {"id": int(contact.company_ref)}}
         if contact.ref.isdigit():
             body["contact"] = {"id": int(contact.ref)}
-        response = await self._send("POST", "/service/tickets", json=body, what="create a ticket")
-        if response.status_code not in (200, 201):
-            _raise_for_status(response, what="create a ticket", record=None)
-        return _ticket(_json_object(response, what="create a ticket"))
+        unconfirmed = (
+            "ConnectWise did not confirm the new ticket; it may have been created — look for it "
+            "in ConnectWise (or tag it by number) before creating another."
+        )
+        try:
+            response = await self._send(
+                "POST", "/service/tickets", json=body, what="create a ticket"
+            )
+            if response.status_code not in (200, 201):
+                _raise_for_status(response, what="create a ticket", record=None)
+            return _ticket(_json_object(response, what="create a ticket"))
+        except CrmUnavailable as exc:
+            if isinstance(exc, CrmRateLimited) or not _maybe_sent(exc):
+                raise
+            raise CrmUnavailable(unconfirmed, status=exc.status) from exc
 
     async def add_note(
         self, *, ticket_ref: str, text: str, key: str, first_attempt: bool
@@ -322,6 +333,13 @@ class ConnectWisePsa:
             active=not item.get("inactiveFlag", False),
             company_ref=str(company["id"]) if company.get("id") is not None else None,
         )
+
+
+def _maybe_sent(error: CrmUnavailable) -> bool:
+    """Whether a failed write may still have reached ConnectWise (it did unless the
+    connection could not even be opened)."""
+    cause = error.__cause__
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _ticket(item: dict[str, Any]) -> TicketRecord:

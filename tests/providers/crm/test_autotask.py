@@ -262,3 +262,39 @@ async def test_discovery_works_from_a_zone_url_too(
 
     assert [c.email for c in found] == ["jane@globex.example"]
     assert fake.requests[0].path == ZONE_PREFIX + "/V1.0/zoneInformation"
+
+
+async def test_a_created_ticket_is_returned_even_if_reading_it_back_fails(
+    fake: FakeAutotask, client: httpx.AsyncClient
+) -> None:
+    company = fake.add_company("Globex")
+    jane = fake.add_contact(name="Jane Doe", company_ref=company)
+    adapter = fake.adapter(client)
+    contact = await adapter.get(jane)
+    assert contact is not None
+    fake.fail_next(500, path_contains="/Tickets/")
+
+    ticket = await adapter.create_ticket(contact=contact, summary="VPN")
+
+    (stored,) = fake.tickets()
+    assert (ticket.summary, ticket.contact_ref, ticket.company_ref) == ("VPN", jane, company)
+    found = await adapter.get_ticket(ticket.number)  # the id stands in for the T-number
+    assert found is not None and found.number == stored.number
+
+
+async def test_an_unconfirmed_ticket_creation_warns_against_creating_another(
+    fake: FakeAutotask,
+) -> None:
+    company = fake.add_company("Globex")
+    jane = fake.add_contact(name="Jane Doe", company_ref=company)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5)) as impatient:
+        adapter = fake.adapter(impatient)
+        contact = await adapter.get(jane)
+        assert contact is not None
+        fake.delay_next(3.0)
+
+        with pytest.raises(CrmUnavailable) as caught:
+            await adapter.create_ticket(contact=contact, summary="VPN")
+
+    assert "before creating another" in caught.value.message
+    assert [t.summary for t in fake.tickets()] == ["VPN"]

@@ -293,3 +293,19 @@ async def test_unreachable_and_unusable_urls(
         await broken.get_ticket("1")
 
     assert "CONNECTWISE_API_URL" in caught.value.message
+
+
+async def test_an_unconfirmed_ticket_creation_warns_against_creating_another(
+    fake: FakeConnectWise,
+) -> None:
+    company = fake.add_company("Globex")
+    jane = fake.add_contact(name="Jane Doe", company_ref=company)
+    contact = ContactRecord(jane, "Jane Doe", "Globex", None, None, company_ref=company)
+    fake.delay_next(3.0)
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.3)) as impatient:
+        with pytest.raises(CrmUnavailable) as caught:
+            await fake.adapter(impatient).create_ticket(contact=contact, summary="VPN")
+
+    assert "before creating another" in caught.value.message
+    assert [t.summary for t in fake.tickets()] == ["VPN"]  # it was created after all
