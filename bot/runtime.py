@@ -239,6 +239,7 @@ async def open_runtime(
         deliverers: dict[str, Deliverer | OutboxHandler] = {
             TICKET_NOTE: TicketNoteHandler(
                 contacts,
+                db=db,
                 on_settled=card_redrawer(verifications, client, card_locks) if client else None,
             )
         }

@@ -23,6 +23,7 @@ from bot.policy import Policy
 from bot.snapshots import Channel, TicketSnapshot, VerificationSnapshot
 from providers.crm import ContactDirectory, CrmError, CrmRateLimited
 from storage import repositories as repo
+from storage.db import Database
 from storage.models import CodeSend, Verification
 
 log = logging.getLogger(__name__)
@@ -177,10 +178,12 @@ class TicketNoteHandler:
         self,
         contacts: ContactDirectory,
         *,
+        db: Database,
         on_settled: Callable[[str], Awaitable[None]] | None = None,
         alert_after: int = ALERT_AFTER_ATTEMPTS,
     ) -> None:
         self._contacts = contacts
+        self._db = db
         self._on_settled = on_settled
         self._alert_after = alert_after
 
@@ -205,6 +208,14 @@ class TicketNoteHandler:
         )
 
     async def settled(self, attempt: OutboxAttempt, *, error: str | None) -> None:
+        if error is None and "text" in attempt.payload:
+            # Delivered: the PSA has the text; the database keeps no copy of a code.
+            async with self._db.transaction() as session:
+                await repo.scrub_outbox_payload(
+                    session=session,
+                    message_id=attempt.message_id,
+                    payload={k: v for k, v in attempt.payload.items() if k != "text"},
+                )
         if self._on_settled is not None and attempt.verification_id is not None:
             await self._on_settled(attempt.verification_id)
 

@@ -417,3 +417,14 @@ async def count_verification_outbox(
         )
     )
     return int((await session.scalar(query)) or 0)
+
+
+async def scrub_outbox_payload(
+    *, session: AsyncSession, message_id: int, payload: dict[str, Any]
+) -> None:
+    """Replace a delivered row's payload (a ticket note's text may hold a code)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "delivered")
+        .values(payload=payload)
+    )

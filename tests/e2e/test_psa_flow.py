@@ -144,6 +144,9 @@ async def test_verify_ticket_then_send_and_close_write_internal_notes(
         await bot.wait_text(card, "Ticket note: written")
         rows = await note_rows(bot)
         assert [r.status for r in rows] == ["delivered", "delivered"]
+        # Delivered notes are scrubbed: the database keeps no copy of the code.
+        assert all("text" not in r.payload for r in rows)
+        assert code not in json.dumps([r.payload for r in rows])
     # The code went to the PSA (policy "include") but never to a log, Slack or a channel.
     assert code not in caplog.text
     for call in bot.emulator.calls:
