@@ -309,3 +309,15 @@ async def test_an_unconfirmed_ticket_creation_warns_against_creating_another(
 
     assert "before creating another" in caught.value.message
     assert [t.summary for t in fake.tickets()] == ["VPN"]  # it was created after all
+
+
+async def test_a_contact_without_a_company_gets_no_ticket(
+    fake: FakeConnectWise, client: httpx.AsyncClient
+) -> None:
+    loner = ContactRecord(ref="1", name="Lone Caller", company="", phone_e164=None, email=None)
+
+    with pytest.raises(CrmRejected) as caught:
+        await fake.adapter(client).create_ticket(contact=loner, summary="Help")
+
+    assert "Lone Caller" in caught.value.message and "company" in caught.value.message
+    assert fake.tickets() == []

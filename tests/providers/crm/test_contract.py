@@ -375,3 +375,16 @@ async def test_timeout_is_transient(fake: Any) -> None:
             await fake.adapter(impatient).search(name("Jane"), limit=5)
 
     assert "try again" in caught.value.message.lower()
+
+
+async def test_a_permission_refusal_is_an_auth_error(fake: Any, client: httpx.AsyncClient) -> None:
+    seed(fake)
+    adapter = fake.adapter(client)
+    await adapter.check_credentials()
+    fake.fail_next(403)
+
+    with pytest.raises(CrmAuthError) as caught:
+        await adapter.search(name("Jane"), limit=5)
+
+    assert caught.value.status == 403
+    assert caught.value.transient is False
