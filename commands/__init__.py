@@ -28,6 +28,7 @@ ACTIONS: dict[str | re.Pattern[str], Listener] = {
     ActionId.TAG_TICKET.value: tickets.handle_tag_ticket,
     ActionId.CREATE_TICKET.value: tickets.handle_create_ticket,
 }
+ACK_ONLY_ACTIONS = (ActionId.CODE_INPUT, ActionId.TICKET_INPUT)
 VIEW_SUBMISSIONS: dict[str, Listener] = {
     CallbackId.CREATE_TICKET.value: tickets.handle_create_ticket_submission,
 }
@@ -40,10 +41,10 @@ def register(app: AsyncApp) -> None:
         app.action(action)(handler)
     for callback_id, handler in VIEW_SUBMISSIONS.items():
         app.view(callback_id)(handler)
-    # Typing in the code box sends nothing (no dispatch_action), but ack any stray action so
-    # Slack never shows the agent a warning triangle.
-    app.action(ActionId.CODE_INPUT.value)(_ack_only)
-    app.action(ActionId.TICKET_INPUT.value)(_ack_only)
+    # Typing in the card's boxes sends nothing (no dispatch_action), but ack any stray action
+    # so Slack never shows the agent a warning triangle.
+    for action_id in ACK_ONLY_ACTIONS:
+        app.action(action_id.value)(_ack_only)
 
 
 async def _ack_only(ack: AsyncAck, **_: Any) -> None:

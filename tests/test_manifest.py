@@ -40,8 +40,10 @@ def test_manifest_commands_are_the_registered_ones() -> None:
     assert declared == {command.value for command in commands.SLASH_COMMANDS} == {"/verify"}
     app = AsyncApp(token="xoxb-test", signing_secret="s")
     commands.register(app)
-    # one listener per slash command and action, plus the code box's ack-only listener
-    assert len(app._async_listeners) == len(commands.SLASH_COMMANDS) + len(commands.ACTIONS) + 1
+    # one listener per slash command, action, modal submission and ack-only input box
+    assert len(app._async_listeners) == len(commands.SLASH_COMMANDS) + len(commands.ACTIONS) + len(
+        commands.VIEW_SUBMISSIONS
+    ) + len(commands.ACK_ONLY_ACTIONS)
 
 
 def test_socket_mode_manifest_has_no_urls() -> None:
