@@ -312,3 +312,32 @@ async def test_a_contact_without_a_company_gets_no_ticket(
 
     assert "Lone Caller" in caught.value.message and "company" in caught.value.message
     assert fake.tickets() == []
+
+
+async def test_an_unreachable_zone_lookup_is_transient(
+    fake: FakeAutotask, client: httpx.AsyncClient, closed_port: int
+) -> None:
+    adapter = AutotaskPsa(
+        client, replace(fake.config(), api_url=f"http://127.0.0.1:{closed_port}/ATServicesRest/")
+    )
+
+    with pytest.raises(CrmUnavailable) as caught:
+        await adapter.search(phone("+15135557611"), limit=5)
+
+    assert "try again" in caught.value.message
+
+
+async def test_the_fake_caps_max_records_at_500(
+    fake: FakeAutotask, client: httpx.AsyncClient
+) -> None:
+    fake.add_contact(name="Jane Doe", company_ref=fake.add_company("Globex"))
+
+    response = await client.post(
+        fake.zone_url + "V1.0/Contacts/query",
+        json={"MaxRecords": 5000, "filter": [{"op": "exist", "field": "id"}]},
+        headers=headers(fake),
+    )
+
+    assert response.status_code == 200
+    assert response.json()["pageDetails"]["requestCount"] == 500
+    assert [item["id"] for item in response.json()["items"]] == [int(next(iter(fake.contacts)))]
