@@ -72,6 +72,20 @@ async def psa() -> AsyncIterator[Seeded]:
         )
 
 
+async def open_card(bot: RunningBot, text: str) -> Message:
+    """Open the card and wait for the reply the bot sends once the card is fully attached
+    (a click racing ahead of that would find no card to redraw)."""
+    before = len(bot.driver.ephemeral_messages(AGENT))
+    card = await bot.open_card(text)
+    await bot.driver.wait_for(
+        lambda: any(
+            "Opened the verification card" in m.text
+            for m in bot.driver.ephemeral_messages(AGENT)[before:]
+        )
+    )
+    return card
+
+
 async def send_sms(bot: RunningBot, card: Message) -> str:
     await bot.driver.click(AGENT, card, "Send SMS")
     await bot.wait_text(card, "Code #1 sent by *SMS*")
@@ -102,7 +116,7 @@ async def test_verify_ticket_then_send_and_close_write_internal_notes(
 ) -> None:
     fake, number = psa.fake, psa.jane_ticket
     async with running_bot(database_url, env=fake.env()) as bot:
-        card = await bot.open_card(f"#{number}")
+        card = await open_card(bot, f"#{number}")
         text = message_text(card)
         assert "Verify caller: Jane Doe" in text and "Globex" in text
         assert f"#{number}" in text and "Password reset" in text
@@ -159,7 +173,7 @@ async def test_code_is_left_out_of_the_note_when_the_policy_says_omit(
     fake, number = psa.fake, psa.jane_ticket
     env = {**fake.env(), "PINVERIFY_CODE_IN_TICKET_NOTE": "omit"}
     async with running_bot(database_url, env=env) as bot:
-        card = await bot.open_card(f"#{number}")
+        card = await open_card(bot, f"#{number}")
         code = await send_sms(bot, card)
         (note,) = await bot.driver.wait_for(lambda: fake.notes(number))
         assert note.text.startswith("PIN sent by SMS to +1 ••• ••• 7611 by alice.")
@@ -175,7 +189,7 @@ async def test_require_ticket_refuses_sends_until_a_ticket_is_tagged(
     fake = psa.fake
     env = {**fake.env(), "PINVERIFY_REQUIRE_TICKET": "true"}
     async with running_bot(database_url, env=env) as bot:
-        card = await bot.open_card("+1 513 555 7611")
+        card = await open_card(bot, "+1 513 555 7611")
         assert "A ticket is required" in message_text(card)
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "A ticket is required before sending a code")
@@ -200,7 +214,7 @@ async def test_tagging_checks_the_ticket_exists_and_belongs_to_the_company(
     database_url: str, psa: Seeded
 ) -> None:
     async with running_bot(database_url, env=psa.fake.env()) as bot:
-        card = await bot.open_card("jane.doe@globex.example")
+        card = await open_card(bot, "jane.doe@globex.example")
         await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: psa.initech_ticket})
         text = await bot.wait_text(card, "belongs to another company")
         assert f"Ticket #{psa.initech_ticket} belongs to another company, not Globex" in text
@@ -247,7 +261,7 @@ async def test_verify_ticket_lookups_say_what_is_wrong(database_url: str, psa: S
 async def test_create_ticket_modal_creates_and_tags(database_url: str, psa: Seeded) -> None:
     fake = psa.fake
     async with running_bot(database_url, env=fake.env()) as bot:
-        card = await bot.open_card("+15135557611")
+        card = await open_card(bot, "+15135557611")
         await bot.driver.click(AGENT, card, "Create ticket")
         (modal,) = await bot.driver.wait_for(lambda: bot.emulator.open_views(AGENT))
         assert "Jane Doe" in message_text(modal) and "ConnectWise PSA" in message_text(modal)
@@ -270,7 +284,7 @@ async def test_no_duplicate_note_when_the_relay_retries_an_ambiguous_failure(
 ) -> None:
     fake, number = psa.fake, psa.jane_ticket
     async with running_bot(database_url, env=fake.env()) as bot:
-        card = await bot.open_card(f"#{number}")
+        card = await open_card(bot, f"#{number}")
         fake.fail_after_write_next()  # stored, then answered 502
         await send_sms(bot, card)
         (row,) = await wait_rows(bot, lambda rows: rows and rows[0].last_error)
@@ -288,7 +302,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
     fake, number = psa.fake, psa.jane_ticket
     emulator, clock = new_emulator(), ManualClock()
     async with running_bot(database_url, env=fake.env(), emulator=emulator, clock=clock) as bot:
-        card = await bot.open_card(f"#{number}")
+        card = await open_card(bot, f"#{number}")
         await send_sms(bot, card)
         await bot.driver.wait_for(lambda: fake.notes(number))
         fake.go_down()
@@ -343,7 +357,7 @@ async def test_pick_list_shows_companies_and_inactive_contacts_cannot_be_sent_to
         assert sorted(find_button_labels(picks)) == ["Verify Jane Doe", "Verify Jane Roe"]
 
         # A ticket can still lead to an inactive contact: the card says so and refuses sends.
-        card = await bot.open_card(f"#{psa.inactive_ticket}")
+        card = await open_card(bot, f"#{psa.inactive_ticket}")
         assert "Inactive contact" in message_text(card)
         assert find_button_labels(card) == ["Tag ticket", "Create ticket", "Incomplete"]
         response = await bot.driver.post_signed(

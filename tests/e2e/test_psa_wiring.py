@@ -22,6 +22,7 @@ async def test_each_psa_from_env_tags_and_notes(database_url: str, harness: Harn
         number = fake.add_ticket(summary="Password reset", contact_ref=jane, company_ref=company)
         async with running_bot(database_url, env=fake.env()) as bot:
             card = await bot.open_card(f"#{number}")
+            await bot.driver.wait_for(lambda: bot.driver.ephemeral_messages(AGENT))
             assert f"#{number}" in message_text(card) and "Jane Doe" in message_text(card)
             await bot.driver.click(AGENT, card, "Send email")
             await bot.wait_text(card, "Code #1 sent by *email* to j•••@globex.example")
