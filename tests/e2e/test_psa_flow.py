@@ -226,6 +226,10 @@ async def test_tagging_checks_the_ticket_exists_and_belongs_to_the_company(
         async with bot.runtime.deps.db.transaction() as session:
             events = [e.kind for e in await repo.list_audit_events(session=session)]
         assert "ticket_tagged" not in events
+        psa.fake.go_down()
+        await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: psa.jane_ticket})
+        await bot.wait_text(card, "ConnectWise PSA is not answering right now")
+        psa.fake.come_back()
         # The company's own ticket (with another contact of the company would do too) is fine.
         await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: psa.jane_ticket})
         await bot.wait_text(card, f"Tagged ticket #{psa.jane_ticket}.")
