@@ -54,18 +54,21 @@ async def open_card(
         # /verify #ticket: the ticket the agent named is the one this verification goes on.
         await deps.tickets.attach(verification_id=snapshot.id, actor_user_id=user_id, ticket=ticket)
         snapshot = await deps.verifications.snapshot(snapshot.id)
-    if snapshot.card_channel and snapshot.card_ts:
-        # Reopened: retire the old card so only one card drives this verification.
-        await _retire_card(client, snapshot.card_channel, snapshot.card_ts)
-    # Posting to the user id lands in the app's DM with them and needs only chat:write.
-    response = await client.chat_postMessage(
-        channel=user_id,
-        text=card_fallback_text(snapshot),
-        blocks=as_dicts(verification_card(snapshot)),
-    )
-    await deps.verifications.attach_card(
-        verification_id=snapshot.id, channel=str(response["channel"]), ts=str(response["ts"])
-    )
+    # Held until the card's ts is saved: a click on the new card that lands between
+    # chat.postMessage and attach_card would otherwise find no card to redraw.
+    async with deps.card_locks.hold(snapshot.id):
+        if snapshot.card_channel and snapshot.card_ts:
+            # Reopened: retire the old card so only one card drives this verification.
+            await _retire_card(client, snapshot.card_channel, snapshot.card_ts)
+        # Posting to the user id lands in the app's DM with them and needs only chat:write.
+        response = await client.chat_postMessage(
+            channel=user_id,
+            text=card_fallback_text(snapshot),
+            blocks=as_dicts(verification_card(snapshot)),
+        )
+        await deps.verifications.attach_card(
+            verification_id=snapshot.id, channel=str(response["channel"]), ts=str(response["ts"])
+        )
     return snapshot
 
 
