@@ -8,7 +8,8 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes.twilio import FakeTwilio
-from tests.providers.support import TwilioEnv
+from tests.fakes.vonage import FakeVonage
+from tests.providers.support import TwilioEnv, VonageEnv
 from tests.support.asgi import running_server
 
 
@@ -27,6 +28,21 @@ async def twilio(twilio_server: tuple[FakeTwilio, str]) -> AsyncIterator[TwilioE
     fake.reset()
     async with httpx.AsyncClient() as client:
         yield TwilioEnv(fake, url, client)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def vonage_server() -> AsyncIterator[tuple[FakeVonage, str]]:
+    fake = FakeVonage()
+    async with running_server(fake.asgi_app()) as url:
+        yield fake, url
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def vonage(vonage_server: tuple[FakeVonage, str]) -> AsyncIterator[VonageEnv]:
+    fake, url = vonage_server
+    fake.reset()
+    async with httpx.AsyncClient() as client:
+        yield VonageEnv(fake, url, client)
 
 
 @pytest.fixture

@@ -9,7 +9,11 @@ import httpx
 
 from providers.errors import DeliveryError
 from providers.sms.twilio import TwilioSms
+from providers.sms.vonage import VonageSms
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
+from tests.fakes.vonage import FakeVonage
+
+VONAGE_FROM = "PINVerify"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,24 @@ class TwilioEnv:
             "api_url": self.url + "/",
         } | overrides
         return TwilioSms(self.client, **config)
+
+
+@dataclass
+class VonageEnv:
+    """A FakeVonage served over real HTTP, and adapters pointed at it."""
+
+    fake: FakeVonage
+    url: str
+    client: httpx.AsyncClient
+
+    def adapter(self, **overrides: Any) -> VonageSms:
+        config: dict[str, Any] = {
+            "api_key": self.fake.api_key,
+            "api_secret": self.fake.api_secret,
+            "from_": VONAGE_FROM,
+            "api_url": self.url + "/",
+        } | overrides
+        return VonageSms(self.client, **config)
 
 
 def assert_agent_safe(error: DeliveryError, *private: str) -> None:
