@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from slack_bolt.async_app import AsyncApp
@@ -17,6 +17,8 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.clock import Clock, SystemClock
 from bot.console_store import ConsoleMessageStore
+from bot.delivery import SendRetrier, Sleep
+from bot.delivery_status import DeliveryTracker, webhook_token, webhook_urls
 from bot.deps import Deps
 from bot.directory import BuiltinDirectory
 from bot.outbox import Deliverer, OutboxRelay
@@ -26,6 +28,7 @@ from bot.server import create_server
 from bot.settings import Settings
 from bot.verification import SUPERVISOR_POST, VerificationService
 from commands.supervisors import supervisor_deliverer
+from commands.webhooks import WebhookSecrets, webhook_routes
 from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
 from providers.email import EmailSender
@@ -49,6 +52,8 @@ class ProviderTools:
     http: httpx.AsyncClient
     console: ConsoleSink
     db: Database
+    # Where vendors post delivery reports, per vendor; None without PINVERIFY_PUBLIC_URL.
+    callback_urls: Mapping[str, str] = field(default_factory=dict)
 
 
 def _console_sms(_settings: Settings, tools: ProviderTools) -> SmsSender:
@@ -65,6 +70,7 @@ def _twilio_sms(settings: Settings, tools: ProviderTools) -> SmsSender:
         from_number=settings.twilio_from_number,
         api_url=str(settings.twilio_api_url),
         timeout=settings.twilio_timeout_seconds,
+        status_callback_url=tools.callback_urls.get("twilio"),
     )
 
 
@@ -105,6 +111,30 @@ CRM_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], ContactDirectory]] 
 }
 
 
+def configured_providers(
+    settings: Settings, tools: ProviderTools
+) -> tuple[dict[str, SmsSender], dict[str, EmailSender]]:
+    """Every provider whose settings are present, by name: each workspace picks its own."""
+    sms = {name: SMS_PROVIDERS[name](settings, tools) for name in settings.configured_sms_providers}
+    email = {
+        name: EMAIL_PROVIDERS[name](settings, tools) for name in settings.configured_email_providers
+    }
+    return sms, email
+
+
+def webhook_secrets(settings: Settings, key: bytes) -> WebhookSecrets:
+    """Only configured vendors get a live route; the others answer 403 to anything."""
+    sms, email = settings.configured_sms_providers, settings.configured_email_providers
+    token = settings.twilio_auth_token
+    return WebhookSecrets(
+        public_url=str(settings.pinverify_public_url) if settings.pinverify_public_url else None,
+        twilio_auth_token=token.get_secret_value() if token and "twilio" in sms else None,
+        vonage_token=webhook_token(key, "vonage") if "vonage" in sms else None,
+        sendgrid_token=webhook_token(key, "sendgrid") if "sendgrid" in email else None,
+        postmark_password=webhook_token(key, "postmark") if "postmark" in email else None,
+    )
+
+
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
@@ -131,15 +161,27 @@ async def open_runtime(
     clock: Clock | None = None,
     migrate: bool = True,
     run_relay: bool = True,
+    sleep: Sleep | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Build every part from `settings`, and close them all on the way out."""
+    """Build every part from `settings`, and close them all on the way out.
+
+    `sleep` is what send retries wait with (tests pass one that does not really sleep).
+    """
     clock = clock or SystemClock()
     db = Database(make_engine(settings.database_url))
     http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT)
     try:
         if migrate:
             await upgrade_database(db.engine)
-        tools = ProviderTools(http=http, console=ConsoleMessageStore(db, clock), db=db)
+        key = secret_key(settings)
+        public_url = settings.pinverify_public_url
+        tools = ProviderTools(
+            http=http,
+            console=ConsoleMessageStore(db, clock),
+            db=db,
+            callback_urls=webhook_urls(str(public_url), key) if public_url else {},
+        )
+        sms, email = configured_providers(settings, tools)
         client = slack_client(settings, retry_rate_limits=True)
         relay_client = slack_client(settings, retry_rate_limits=False)
         deliverers: dict[str, Deliverer] = {}
@@ -155,14 +197,16 @@ async def open_runtime(
         verifications = VerificationService(
             db=db,
             clock=clock,
-            sms=SMS_PROVIDERS[settings.sms_provider](settings, tools),
-            email=EMAIL_PROVIDERS[settings.email_provider](settings, tools),
+            sms=sms,
+            email=email,
             renderer=MessageRenderer(),
             templates=default_templates(),
-            secret_key=secret_key(settings),
+            secret_key=key,
             defaults=Policy.from_settings(settings),
             organisation=settings.pinverify_org_name,
             outbox_written=relay.kick,
+            retrier=SendRetrier(sleep=sleep) if sleep is not None else SendRetrier(),
+            default_region=settings.pinverify_default_region,
         )
         deps = Deps(
             settings=settings,
@@ -179,7 +223,13 @@ async def open_runtime(
                 client=client,
                 signing_secret=settings.slack_signing_secret.get_secret_value(),
             )
-        server = create_server(deps, slack_app, run_relay=run_relay)
+        webhooks = webhook_routes(
+            deps,
+            DeliveryTracker(db=db, clock=clock),
+            client,
+            webhook_secrets(settings, key),
+        )
+        server = create_server(deps, slack_app, run_relay=run_relay, webhooks=webhooks)
         yield Runtime(
             settings=settings,
             deps=deps,

@@ -385,3 +385,31 @@ async def list_console_messages(
         .order_by(col(ConsoleMessage.id))
     )
     return (await session.scalars(query)).all()
+
+
+# --- delivery status (providers' callbacks) ---------------------------------------------------
+
+
+async def find_code_send_by_provider_message(
+    *,
+    session: AsyncSession,
+    provider: str,
+    message_id: str | None = None,
+    verification_id: str | None = None,
+    seq: int | None = None,
+) -> CodeSend | None:
+    """The send a provider's report is about: by the id its receipt gave, or else by our own
+    idempotency key (verification, seq) when the vendor echoes only that. Locked for update."""
+    query = select(CodeSend).where(col(CodeSend.provider) == provider)
+    if message_id:
+        query = query.where(col(CodeSend.provider_message_id) == message_id)
+    elif verification_id is not None and seq is not None:
+        query = query.where(
+            col(CodeSend.verification_id) == verification_id, col(CodeSend.seq) == seq
+        )
+    else:
+        return None
+    found = await session.scalars(
+        query.limit(1).with_for_update().execution_options(populate_existing=True)
+    )
+    return found.first()

@@ -22,9 +22,19 @@ POSTGRES_URL = os.environ.get("PINVERIFY_TEST_DATABASE_URL")
 def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own Slack credentials must never leak into a test."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "PINVERIFY_", "TWILIO_", "SMTP_", "EMAIL_", "SMS_")) and (
-            name != "PINVERIFY_TEST_DATABASE_URL"
-        ):
+        if name.startswith(
+            (
+                "SLACK_",
+                "PINVERIFY_",
+                "TWILIO_",
+                "SMTP_",
+                "EMAIL_",
+                "SMS_",
+                "VONAGE_",
+                "SENDGRID_",
+                "POSTMARK_",
+            )
+        ) and (name != "PINVERIFY_TEST_DATABASE_URL"):
             monkeypatch.delenv(name)
 
 
