@@ -33,10 +33,13 @@ from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
 from providers.email import EmailSender
 from providers.email.console import ConsoleEmail
+from providers.email.postmark import PostmarkEmail
+from providers.email.sendgrid import SendGridEmail
 from providers.email.smtp import SmtpEmail
 from providers.sms import SmsSender
 from providers.sms.console import ConsoleSms
 from providers.sms.twilio import TwilioSms
+from providers.sms.vonage import VonageSms
 from storage.db import Database, make_engine
 from storage.migrate import upgrade_database
 
@@ -74,6 +77,18 @@ def _twilio_sms(settings: Settings, tools: ProviderTools) -> SmsSender:
     )
 
 
+def _vonage_sms(settings: Settings, tools: ProviderTools) -> SmsSender:
+    assert settings.vonage_api_key and settings.vonage_api_secret and settings.vonage_from
+    return VonageSms(
+        tools.http,
+        api_key=settings.vonage_api_key,
+        api_secret=settings.vonage_api_secret.get_secret_value(),
+        from_=settings.vonage_from,
+        api_url=str(settings.vonage_api_url),
+        status_callback_url=tools.callback_urls.get("vonage"),
+    )
+
+
 def _console_email(settings: Settings, tools: ProviderTools) -> EmailSender:
     return ConsoleEmail(tools.console, CONSOLE_LOG, settings.email_from or "pinverify@localhost")
 
@@ -94,6 +109,28 @@ def _smtp_email(settings: Settings, _tools: ProviderTools) -> EmailSender:
     )
 
 
+def _sendgrid_email(settings: Settings, tools: ProviderTools) -> EmailSender:
+    assert settings.sendgrid_api_key and settings.email_from
+    return SendGridEmail(
+        tools.http,
+        api_key=settings.sendgrid_api_key.get_secret_value(),
+        sender=settings.email_from,
+        sender_name=settings.pinverify_org_name,
+        api_url=str(settings.sendgrid_api_url),
+    )
+
+
+def _postmark_email(settings: Settings, tools: ProviderTools) -> EmailSender:
+    assert settings.postmark_server_token and settings.email_from
+    return PostmarkEmail(
+        tools.http,
+        server_token=settings.postmark_server_token.get_secret_value(),
+        sender=settings.email_from,
+        sender_name=settings.pinverify_org_name,
+        api_url=str(settings.postmark_api_url),
+    )
+
+
 def _builtin_directory(_settings: Settings, tools: ProviderTools) -> ContactDirectory:
     return BuiltinDirectory(tools.db)
 
@@ -101,10 +138,13 @@ def _builtin_directory(_settings: Settings, tools: ProviderTools) -> ContactDire
 SMS_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], SmsSender]] = {
     "console": _console_sms,
     "twilio": _twilio_sms,
+    "vonage": _vonage_sms,
 }
 EMAIL_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], EmailSender]] = {
     "console": _console_email,
     "smtp": _smtp_email,
+    "sendgrid": _sendgrid_email,
+    "postmark": _postmark_email,
 }
 CRM_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], ContactDirectory]] = {
     "directory": _builtin_directory,
