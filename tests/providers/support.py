@@ -7,13 +7,18 @@ from typing import Any
 
 import httpx
 
+from providers.email.postmark import PostmarkEmail
+from providers.email.sendgrid import SendGridEmail
 from providers.errors import DeliveryError
 from providers.sms.twilio import TwilioSms
 from providers.sms.vonage import VonageSms
+from tests.fakes.postmark import FakePostmark
+from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
 from tests.fakes.vonage import FakeVonage
 
 VONAGE_FROM = "PINVerify"
+EMAIL_SENDER = "helpdesk@msp.example"
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,40 @@ class VonageEnv:
             "api_url": self.url + "/",
         } | overrides
         return VonageSms(self.client, **config)
+
+
+@dataclass
+class SendGridEnv:
+    """A FakeSendGrid served over real HTTP, and adapters pointed at it."""
+
+    fake: FakeSendGrid
+    url: str
+    client: httpx.AsyncClient
+
+    def adapter(self, **overrides: Any) -> SendGridEmail:
+        config: dict[str, Any] = {
+            "api_key": self.fake.api_key,
+            "sender": EMAIL_SENDER,
+            "api_url": self.url + "/",
+        } | overrides
+        return SendGridEmail(self.client, **config)
+
+
+@dataclass
+class PostmarkEnv:
+    """A FakePostmark served over real HTTP, and adapters pointed at it."""
+
+    fake: FakePostmark
+    url: str
+    client: httpx.AsyncClient
+
+    def adapter(self, **overrides: Any) -> PostmarkEmail:
+        config: dict[str, Any] = {
+            "server_token": self.fake.server_token,
+            "sender": EMAIL_SENDER,
+            "api_url": self.url + "/",
+        } | overrides
+        return PostmarkEmail(self.client, **config)
 
 
 def assert_agent_safe(error: DeliveryError, *private: str) -> None:
