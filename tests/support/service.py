@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.clock import ManualClock
@@ -63,16 +64,22 @@ def make_kit(
     *,
     policy: Policy | None = None,
     sms: SmsSender | None = None,
+    more_sms: Mapping[str, SmsSender] | None = None,
     retrier: SendRetrier | None = None,
+    default_region: str = "US",
 ) -> ServiceKit:
-    """`sms`: an SMS port to use as the workspace's (console) provider instead of the console."""
+    """`sms`: an SMS port to use as the workspace's (console) provider instead of the console;
+    `more_sms`: further configured providers a workspace's policy may pick."""
     clock = ManualClock()
     store = ConsoleMessageStore(db, clock)
     kicks: list[int] = []
     service = VerificationService(
         db=db,
         clock=clock,
-        sms={"console": sms or ConsoleSms(store, logging.getLogger("test.console"))},
+        sms={
+            "console": sms or ConsoleSms(store, logging.getLogger("test.console")),
+            **(more_sms or {}),
+        },
         email={
             "console": ConsoleEmail(store, logging.getLogger("test.console"), "desk@msp.example")
         },
@@ -83,6 +90,7 @@ def make_kit(
         organisation="Acme IT",
         outbox_written=lambda: kicks.append(1),
         retrier=retrier,
+        default_region=default_region,
     )
     return ServiceKit(db=db, clock=clock, service=service, kicks=kicks)
 
