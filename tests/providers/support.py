@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -19,6 +19,13 @@ from tests.fakes.vonage import FakeVonage
 
 VONAGE_FROM = "PINVerify"
 EMAIL_SENDER = "helpdesk@msp.example"
+
+
+@runtime_checkable
+class CredentialsCheck(Protocol):
+    """What `pinverify providers check` calls on every vendor adapter (not the console)."""
+
+    async def check_credentials(self) -> None: ...
 
 
 @dataclass(frozen=True)
