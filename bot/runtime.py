@@ -163,7 +163,7 @@ def configured_providers(
 
 
 def webhook_secrets(settings: Settings, key: bytes) -> WebhookSecrets:
-    """Only configured vendors get a live route; the others answer 403 to anything."""
+    """Only configured vendors get a live route; the others refuse every request."""
     sms, email = settings.configured_sms_providers, settings.configured_email_providers
     token = settings.twilio_auth_token
     return WebhookSecrets(

@@ -18,7 +18,7 @@ from providers.delivery_status import DeliveryState, DeliveryStatus
 from providers.sms.twilio import TwilioSms
 from storage import repositories as repo
 from storage.db import Database
-from storage.models import CodeSend
+from storage.models import CodeSend, WorkspacePolicy
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
 from tests.support.asgi import running_server
 from tests.support.service import CODE, JANE, ServiceKit, make_kit, make_policy
@@ -193,3 +193,24 @@ async def test_delivery_reports_only_move_a_send_forward(db: Database, twilio: T
     assert send.delivery_status == "delivered"
     statuses = [e["delivery_status"] for e in await events(db, "code_delivery_status")]
     assert statuses == ["sent", "delivered"]
+
+
+async def test_each_workspace_sends_with_its_own_chosen_provider(
+    db: Database, twilio: Twilio
+) -> None:
+    # The environment default is the console; workspace T1 saved Twilio as its SMS provider.
+    kit = make_kit(db, more_sms={"twilio": twilio.adapter})
+    async with db.transaction() as session:
+        session.add(
+            WorkspacePolicy(team_id="T1", sms_provider="twilio", updated_at=kit.clock.now())
+        )
+    await open_and_send(kit)  # team T1
+    other = await kit.service.open(
+        team_id="T2", agent_user_id="UAGENT2", agent_name="bob", contact=JANE
+    )
+    await kit.service.send_code(
+        verification_id=other.id, actor_user_id="UAGENT2", channel=Channel.SMS, seq=1
+    )
+    assert len(twilio.fake.messages) == 1  # T1 only
+    assert [send.provider for send in await sends(db)] == ["twilio", "console"]
+    assert len(await kit.console_messages()) == 1  # T2's code went to the console

@@ -166,6 +166,7 @@ async def test_a_transient_failure_then_success_sends_one_message_and_one_code(
         card, text = await send_sms(bot)
         assert "Could not send" not in text
         (sms,) = fake.messages
+        assert sms.status_callback is None  # no PINVERIFY_PUBLIC_URL: no callbacks asked for
         assert len(fake.requests) == 2 and len(bot.retry_sleeps) == 1
         assert 0 <= bot.retry_sleeps[0] <= 0.5
         (send,) = await code_sends(bot)
@@ -186,6 +187,7 @@ async def test_timeouts_leave_an_unconfirmed_code_the_caller_can_still_read_back
         await bot.driver.click(AGENT, card, "Send SMS")
         text = await bot.wait_text(card, "unconfirmed")
         assert "Twilio did not answer in time" in text and "ask the caller" in text
+        assert "not sent" not in text and "Could not send" not in text
         assert len({sms.body for sms in fake.messages}) == 1  # the same code every time
         match = CODE.search(fake.messages[0].body)
         assert match is not None
