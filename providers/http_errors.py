@@ -42,6 +42,7 @@ def raise_transport_error(
         f"{label} {what}; it is unknown whether the {item} went out — ask the caller before "
         "resending.",
         provider=provider,
+        outcome_unknown=True,
     ) from exc
 
 

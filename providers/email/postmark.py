@@ -97,6 +97,7 @@ class PostmarkEmail:
                 "Postmark accepted the email but its reply could not be read; it has probably "
                 "been sent — ask the caller before resending.",
                 provider=PROVIDER,
+                outcome_unknown=True,
             ) from exc
         return EmailReceipt(provider=PROVIDER, message_id=message_id, status="sent")
 
@@ -193,6 +194,7 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             provider=PROVIDER,
             vendor_code=vendor_code,
             retry_after=retry_after(response),
+            outcome_unknown=sending,
         )
     else:
         error = PermanentDeliveryError(

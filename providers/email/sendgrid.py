@@ -89,6 +89,7 @@ class SendGridEmail:
                 "SendGrid accepted the email but gave no message id; it has probably been "
                 "sent — ask the caller before resending.",
                 provider=PROVIDER,
+                outcome_unknown=True,
             )
         return EmailReceipt(provider=PROVIDER, message_id=message_id, status="queued")
 
@@ -199,6 +200,7 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             provider=PROVIDER,
             vendor_code=vendor_code,
             retry_after=retry_after(response),
+            outcome_unknown=sending,
         )
     else:
         # The field names are ours, never the recipient's data, so they are safe to show.

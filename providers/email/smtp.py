@@ -181,6 +181,7 @@ def _raise_translated(exc: Exception) -> NoReturn:
             f"The SMTP server {what}; it is unknown whether the email went out — "
             "ask the caller before resending.",
             provider=PROVIDER,
+            outcome_unknown=True,
         )
     elif isinstance(exc, aiosmtplib.SMTPException):
         # aiosmtplib's bare SMTPException/SMTPNotSupported mean the server lacks something
@@ -204,6 +205,7 @@ def _raise_translated(exc: Exception) -> NoReturn:
             "The connection to the SMTP server failed; it is unknown whether the email went "
             "out — ask the caller before resending.",
             provider=PROVIDER,
+            outcome_unknown=True,
         )
     raise error from exc
 

@@ -122,6 +122,7 @@ class VonageSms:
                 "Vonage accepted the SMS but its reply could not be read; it has probably "
                 "been sent — ask the caller before resending.",
                 provider=PROVIDER,
+                outcome_unknown=True,
             )
         return SmsReceipt(provider=PROVIDER, message_id=message_id, status="accepted")
 
@@ -179,6 +180,7 @@ def _parts(response: httpx.Response) -> list[dict[str, Any]]:
             "Vonage answered the SMS request with something unexpected; it may have been "
             f"sent — ask the caller before resending, and check {URL_SETTING}.",
             provider=PROVIDER,
+            outcome_unknown=True,
         ) from exc
     return parts
 
@@ -248,6 +250,7 @@ def _raise_for_http_status(response: httpx.Response, *, sending: bool) -> NoRetu
             provider=PROVIDER,
             vendor_code=vendor_code,
             retry_after=retry_after(response),
+            outcome_unknown=sending,
         )
     else:
         error = PermanentDeliveryError(

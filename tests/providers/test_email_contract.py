@@ -199,6 +199,8 @@ def assert_shape(error: DeliveryError, harness: EmailHarness, reason: FailureRea
     assert error.reason is reason
     assert error.provider == harness.sender.name
     assert error.message
+    # The flag the retrier reads and the words the agent reads say the same thing.
+    assert error.outcome_unknown == ("unknown whether" in error.message)
     assert_agent_safe(error, TO, TEXT, CODE, SMTP_PASSWORD)
 
 
@@ -265,6 +267,7 @@ async def test_rate_limit_is_retryable(harness: EmailHarness) -> None:
     assert caught.value.retryable
     if isinstance(caught.value, RateLimited):
         assert caught.value.retry_after == 2.0
+    assert not caught.value.outcome_unknown
     assert harness.delivered() == []
     # The limit passes: the same message goes through on the next try.
     await harness.sender.send(mail())
@@ -292,7 +295,7 @@ async def test_timeout_is_transient_and_prompt(harness: EmailHarness) -> None:
 
     assert time.monotonic() - started < 2.0
     assert_shape(caught.value, harness, FailureReason.TRANSIENT)
-    assert "unknown whether" in caught.value.message
+    assert caught.value.outcome_unknown
 
 
 async def test_every_vendor_adapter_checks_credentials_without_sending(

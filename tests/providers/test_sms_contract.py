@@ -127,6 +127,8 @@ def assert_shape(error: DeliveryError, harness: SmsHarness, reason: FailureReaso
     assert error.reason is reason
     assert error.provider == harness.sender.name
     assert error.message
+    # The flag the retrier reads and the words the agent reads say the same thing.
+    assert error.outcome_unknown == ("unknown whether" in error.message)
     assert_agent_safe(error, TO, BODY, CODE)
 
 
@@ -192,6 +194,7 @@ async def test_rate_limit_is_retryable_after_a_wait(harness: SmsHarness) -> None
     assert_shape(caught.value, harness, FailureReason.RATE_LIMITED)
     assert caught.value.retryable
     assert caught.value.retry_after is not None and caught.value.retry_after > 0
+    assert not caught.value.outcome_unknown
     assert harness.delivered() == []
     # The limit passes: the same message goes through on the next try.
     await harness.sender.send(sms())
@@ -219,7 +222,7 @@ async def test_timeout_is_transient_and_prompt(harness: SmsHarness) -> None:
 
     assert time.monotonic() - started < 2.0
     assert_shape(caught.value, harness, FailureReason.TRANSIENT)
-    assert "unknown whether" in caught.value.message
+    assert caught.value.outcome_unknown
 
 
 async def test_every_vendor_adapter_checks_credentials_without_sending(

@@ -171,6 +171,7 @@ async def test_internal_error_status_is_transient_and_not_sent(vonage: VonageEnv
 
     assert caught.value.vendor_code == "5"
     assert "not sent" in caught.value.message
+    assert not caught.value.outcome_unknown
 
 
 async def test_http_429_is_rate_limited_with_retry_after(vonage: VonageEnv) -> None:
@@ -190,6 +191,7 @@ async def test_http_5xx_is_transient_and_outcome_unknown(vonage: VonageEnv) -> N
 
     assert caught.value.vendor_code == "HTTP 502"
     assert "unknown whether the SMS went out" in caught.value.message
+    assert caught.value.outcome_unknown
 
 
 async def test_timeout_is_transient_and_says_the_outcome_is_unknown(vonage: VonageEnv) -> None:
