@@ -218,8 +218,7 @@ def parse_vonage_receipt(params: Mapping[str, str]) -> DeliveryStatus | None:
         return None
     code = params.get("err-code") or None
     reason = None
-    if state is not DeliveryState.DELIVERED and code not in (None, "0"):
-        assert code is not None
+    if state is not DeliveryState.DELIVERED and code is not None and code != "0":
         reason = VONAGE_DELIVERY_ERRORS.get(code, f"Vonage error {code}")
     elif state is DeliveryState.SENT and status != "accepted":
         reason = {"buffered": "waiting at the carrier", "unknown": "the carrier has no status"}[

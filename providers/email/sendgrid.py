@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.headerregistry import Address
 from typing import Any, NoReturn
 
@@ -24,6 +25,8 @@ LABEL = "SendGrid"
 URL_SETTING = "SENDGRID_API_URL"
 _KEY_HINT = "check SENDGRID_API_KEY"
 _MAIL_SEND_SCOPE = "mail.send"
+# "personalizations.0.to", "personalizations.0.to.0.email": the recipient, not the rest.
+_RECIPIENT_FIELD = re.compile(r"personalizations\.\d+\.(to|cc|bcc)(\.\d+(\.email)?)?")
 # A code email must reach the caller as written: link rewriting and tracking pixels add
 # nothing and make some filters suspicious.
 _NO_TRACKING = {
@@ -147,7 +150,7 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     texts = " ".join(str(e.get("message") or "") for e in errors).lower()
     vendor_code = f"HTTP {status}"
     error: DeliveryError
-    if status == 400 and any(f.startswith("personalizations") for f in fields):
+    if status == 400 and any(_RECIPIENT_FIELD.fullmatch(f) for f in fields):
         error = InvalidRecipient(
             "SendGrid rejected the email address as invalid (400) — check the contact's "
             "email or use SMS.",

@@ -254,3 +254,14 @@ async def test_fake_events_match_the_send_by_message_id_and_reference(
         (receipt.message_id, "verification-1:1", DeliveryState.UNDELIVERED),
     ]
     assert parsed[1].reason == "550 unknown user"
+
+
+async def test_other_validation_errors_are_permanent_and_name_the_field(
+    sendgrid: SendGridEnv,
+) -> None:
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await sendgrid.adapter().send(mail(text_body=""))
+
+    assert type(caught.value) is PermanentDeliveryError
+    assert caught.value.vendor_code == "HTTP 400"
+    assert "content.0.value" in caught.value.message
