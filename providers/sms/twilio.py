@@ -83,7 +83,7 @@ class TwilioSms:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             self._transport_error(exc, sending=True)
         if response.status_code not in (200, 201):
-            _raise_for_error(response)
+            _raise_for_error(response, sending=True)
         try:
             payload = response.json()
             sid = payload["sid"]
@@ -108,7 +108,7 @@ class TwilioSms:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             self._transport_error(exc, sending=False)
         if response.status_code != 200:
-            _raise_for_error(response)
+            _raise_for_error(response, sending=False)
 
     def _transport_error(self, exc: HttpFailure, *, sending: bool) -> NoReturn:
         raise_transport_error(
@@ -121,7 +121,7 @@ class TwilioSms:
         )
 
 
-def _raise_for_error(response: httpx.Response) -> NoReturn:
+def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     status = response.status_code
     code = _error_code(response)
     vendor_code = str(code) if code is not None else None
@@ -152,13 +152,17 @@ def _raise_for_error(response: httpx.Response) -> NoReturn:
             retry_after=retry_after(response),
         )
     elif status >= 500:
+        outcome = (
+            "it is unknown whether the SMS went out — ask the caller before resending"
+            if sending
+            else "try the check again in a moment"
+        )
         error = TransientDeliveryError(
-            f"Twilio had an internal error ({label}); it is unknown whether the SMS went out — "
-            "ask the caller before resending.",
+            f"Twilio had an internal error ({label}); {outcome}.",
             provider=PROVIDER,
             vendor_code=vendor_code,
             retry_after=retry_after(response),
-            outcome_unknown=True,
+            outcome_unknown=sending,
         )
     elif code in _PERMANENT_ERRORS:
         error = PermanentDeliveryError(

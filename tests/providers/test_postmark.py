@@ -239,3 +239,13 @@ async def test_fake_webhooks_parse_into_statuses(
     )
     assert (bounced.state, bounced.error_code) == (DeliveryState.UNDELIVERED, "HardBounce")
     assert bounced.reason is not None and "inactive" in bounced.reason
+
+
+async def test_check_credentials_during_an_outage_is_transient(postmark: PostmarkEnv) -> None:
+    postmark.fake.fail_next(status=503)
+
+    with pytest.raises(TransientDeliveryError) as caught:
+        await postmark.adapter().check_credentials()
+
+    assert "try the check again" in caught.value.message
+    assert not caught.value.outcome_unknown

@@ -265,3 +265,13 @@ async def test_other_validation_errors_are_permanent_and_name_the_field(
     assert type(caught.value) is PermanentDeliveryError
     assert caught.value.vendor_code == "HTTP 400"
     assert "content.0.value" in caught.value.message
+
+
+async def test_check_credentials_during_an_outage_is_transient(sendgrid: SendGridEnv) -> None:
+    sendgrid.fake.fail_next(status=503)
+
+    with pytest.raises(TransientDeliveryError) as caught:
+        await sendgrid.adapter().check_credentials()
+
+    assert "try the check again" in caught.value.message
+    assert not caught.value.outcome_unknown

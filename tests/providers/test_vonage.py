@@ -310,3 +310,13 @@ async def test_fake_delivery_receipts_parse_into_statuses(
         "verification-1:1",
     )
     assert status.reason is not None and "unreachable" in status.reason
+
+
+async def test_check_credentials_during_an_outage_is_transient(vonage: VonageEnv) -> None:
+    vonage.fake.fail_http_next(http_status=503)
+
+    with pytest.raises(TransientDeliveryError) as caught:
+        await vonage.adapter().check_credentials()
+
+    assert "try the check again" in caught.value.message
+    assert not caught.value.outcome_unknown
