@@ -15,13 +15,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-import aiosmtplib
-import httpx
-
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.snapshots import Channel, VerificationRefused
 from providers.email import EmailMessage, EmailSender
-from providers.errors import DeliveryError, FailureReason, RateLimited, TransientDeliveryError
+from providers.errors import DeliveryError, FailureReason
 from providers.sms import SmsMessage, SmsSender
 from providers.sms.segments import count_segments
 from storage.models import CodeSend
@@ -46,15 +43,6 @@ _PROVIDER_SETTINGS = {
     "postmark": "POSTMARK_SERVER_TOKEN and EMAIL_FROM",
     "console": "SMS_PROVIDER=console / EMAIL_PROVIDER=console (development only)",
 }
-# Failures where the request provably never reached the provider: nothing can have gone out.
-_NOT_SENT_CAUSES: tuple[type[BaseException], ...] = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    aiosmtplib.SMTPConnectError,
-)
-
-
 # A provider's first answer, in the vocabulary of providers.delivery_status.DeliveryState.
 _RECEIPT_STATES = {
     "accepted": "queued",
@@ -110,12 +98,9 @@ class Attempts(Generic[T]):
 
 
 def might_have_sent(error: DeliveryError) -> bool:
-    if not isinstance(error, TransientDeliveryError) or isinstance(error, RateLimited):
-        return False
-    if isinstance(error.__cause__, _NOT_SENT_CAUSES):
-        return False
-    # An SMTP 4xx reply is the server saying "not now": the message was refused, not lost.
-    return not (error.provider == "smtp" and (error.vendor_code or "").startswith("4"))
+    """The adapter's word on whether the failed request may still have reached the caller
+    (a timeout after it left, a 5xx, an acceptance it could not read)."""
+    return error.outcome_unknown
 
 
 class SendRetrier:
