@@ -208,11 +208,14 @@ class GracefulServer(uvicorn.Server):
 
 def _announce(settings: Settings, address: str) -> None:
     log.info(
-        "PIN Verify is listening on %s (SMS: %s, email: %s, contacts: %s)",
+        "PIN Verify is listening on %s (SMS: %s, email: %s, contacts: %s; workspaces may "
+        "choose among SMS %s and email %s)",
         address,
         settings.sms_provider,
         settings.email_provider,
         settings.crm_provider,
+        "/".join(settings.configured_sms_providers),
+        "/".join(settings.configured_email_providers),
     )
     if not settings.slack_configured:
         log.warning(
@@ -225,6 +228,12 @@ def _announce(settings: Settings, address: str) -> None:
         log.warning(
             "console providers are on: codes are written to this log and the console_messages "
             "table instead of being sent. Never run a real help desk like this."
+        )
+    real = set(settings.configured_sms_providers + settings.configured_email_providers)
+    if settings.pinverify_public_url is None and real - {"console", "smtp"}:
+        log.info(
+            "PINVERIFY_PUBLIC_URL is not set: providers cannot report delivery, so cards show "
+            "'sent' but never 'delivered' or 'undelivered'."
         )
 
 

@@ -249,7 +249,7 @@ def _send_summary(snapshot: VerificationSnapshot) -> SectionBlock:
 
 _DELIVERY_WORDS = {
     "queued": "⏳ queued at {provider}",
-    "sent": "📤 sent to the carrier by {provider}",
+    "sent": "📤 sent on by {provider}, not yet delivered",
     "delivered": "✅ delivered",
     "undelivered": "⚠️ not delivered",
     "failed": "⚠️ failed at {provider}",
