@@ -263,6 +263,9 @@ def _delivery_line(send: SendSnapshot) -> str:
             f"*Delivery:* ❔ unconfirmed — {escape(send.delivery_error or '')} The code works if "
             "it arrived; ask the caller."
         )
+    if send.provider == "smtp" and send.delivery_status == "sent":
+        # SMTP has no delivery reports: the mail server's acceptance is all there will be.
+        return "*Delivery:* 📤 accepted by the mail server"
     words = _DELIVERY_WORDS.get(str(send.delivery_status), str(send.delivery_status))
     return f"*Delivery:* {words.format(provider=provider)}"
 

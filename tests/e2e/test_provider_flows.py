@@ -73,7 +73,8 @@ async def test_email_flow_through_smtp(database_url: str) -> None:
         async with running_bot(database_url, env=env) as bot:
             card = await bot.open_card("jane.doe@globex.example")
             await bot.driver.click(AGENT, card, "Send email")
-            await bot.wait_text(card, "Code #1 sent by *email* to j•••@globex.example")
+            text = await bot.wait_text(card, "Code #1 sent by *email* to j•••@globex.example")
+            assert "*Delivery:* 📤 accepted by the mail server" in text
             (mail,) = smtp.messages
             assert mail.rcpt_tos == ("jane.doe@globex.example",)
             assert mail.authenticated_as == "desk"
