@@ -117,7 +117,19 @@ def parse_twilio_status(form: Mapping[str, str]) -> DeliveryStatus | None:
     reason = None
     if code is not None:
         reason = TWILIO_DELIVERY_ERRORS.get(code, f"Twilio error {code}")
-    return DeliveryStatus("twilio", sid, state, reason, code)
+    return DeliveryStatus(
+        "twilio", sid, state, reason, code, occurred_at=_dlr_done(form.get("RawDlrDoneDate"))
+    )
+
+
+def _dlr_done(value: str | None) -> datetime | None:
+    # The carrier's YYMMDDhhmm (UTC) completion time, sent with delivered and undelivered.
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%y%m%d%H%M").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def twilio_signature(

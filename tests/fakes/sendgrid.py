@@ -3,9 +3,10 @@
 Reproduces: `POST /v3/mail/send` with `Authorization: Bearer`, answering **202 with an empty
 body and an `X-Message-Id` header**; validation of personalizations, from, subject and content
 (text/plain first) answered 400 with SendGrid's `{"errors":[{"message","field","help"}]}`; 401
-for an unknown key, 403 for a key without `mail.send` or a From that is not a verified sender;
-`GET /v3/scopes`; faults a test asks for (429 with Retry-After or X-RateLimit-Reset, 5xx,
-delays); and Event Webhook posts back to the app (`post_events`, `event_for`).
+for an unknown key or used-up credits, 403 for a key without `mail.send` or a From that is
+not a verified sender; `GET /v3/scopes`; faults a test asks for (429 with Retry-After or
+X-RateLimit-Reset, 5xx, delays); and Event Webhook posts back to the app (`post_events`,
+`event_for`).
 Assumes (not verified against SendGrid): the exact error wording and `help` links, and an
 email check as simple as "one @ and a dot in the domain".
 """
@@ -72,6 +73,8 @@ class FakeSendGrid:
         self.verified_senders = verified_senders
         # Other keys the account knows, with their scopes (a restricted key, say).
         self.keys: dict[str, tuple[str, ...]] = {}
+        # A free plan that has used its monthly credits answers sends with 401.
+        self.credits_exhausted = False
         self.messages: list[SendGridMail] = []
         self.requests: list[SendGridRequest] = []
         self._faults: deque[_Fault] = deque()
@@ -81,6 +84,7 @@ class FakeSendGrid:
         self.messages.clear()
         self.requests.clear()
         self.keys.clear()
+        self.credits_exhausted = False
         self._faults.clear()
         self._delays.clear()
 
@@ -145,6 +149,8 @@ class FakeSendGrid:
             )
         if "mail.send" not in scopes:
             return _errors(403, "access forbidden", None)
+        if self.credits_exhausted:
+            return _errors(401, "Maximum credits exceeded", None)
         if not isinstance(payload, dict):
             return _errors(400, "Bad Request", None)
         problem = _validate(payload)

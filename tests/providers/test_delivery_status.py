@@ -128,6 +128,15 @@ def test_twilio_undelivered_carries_the_carrier_reason() -> None:
     assert unknown is not None and unknown.reason == "Twilio error 39999"
 
 
+def test_twilio_delivered_carries_the_carrier_completion_time() -> None:
+    parsed = parse_twilio_status(twilio_form("delivered", RawDlrDoneDate="2407261250"))
+
+    assert parsed is not None
+    assert parsed.occurred_at == datetime(2024, 7, 26, 12, 50, tzinfo=UTC)
+    garbled = parse_twilio_status(twilio_form("delivered", RawDlrDoneDate="soon"))
+    assert garbled is not None and garbled.occurred_at is None
+
+
 def test_twilio_statuses_we_do_not_track_are_ignored() -> None:
     assert parse_twilio_status(twilio_form("receiving")) is None
 

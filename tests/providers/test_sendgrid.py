@@ -275,3 +275,14 @@ async def test_check_credentials_during_an_outage_is_transient(sendgrid: SendGri
 
     assert "try the check again" in caught.value.message
     assert not caught.value.outcome_unknown
+
+
+async def test_used_up_credits_are_permanent_not_an_auth_error(sendgrid: SendGridEnv) -> None:
+    sendgrid.fake.credits_exhausted = True
+
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await sendgrid.adapter().send(mail())
+
+    assert type(caught.value) is PermanentDeliveryError
+    assert "credits" in caught.value.message
+    assert "SENDGRID_API_KEY" not in caught.value.message

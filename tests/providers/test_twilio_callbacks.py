@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
 import pytest
@@ -75,10 +76,17 @@ async def test_signed_callbacks_are_accepted_and_parsed(
         )
         assert response.status_code == 204
 
-    assert route.received == [
-        DeliveryStatus("twilio", sid, DeliveryState.SENT),
-        DeliveryStatus("twilio", sid, DeliveryState.DELIVERED),
-    ]
+    sent, delivered = route.received
+    assert sent == DeliveryStatus("twilio", sid, DeliveryState.SENT)
+    assert delivered is not None
+    assert (delivered.message_id, delivered.state, delivered.reason) == (
+        sid,
+        DeliveryState.DELIVERED,
+        None,
+    )
+    # The carrier's completion time (RawDlrDoneDate) is to the minute.
+    assert delivered.occurred_at is not None
+    assert abs(delivered.occurred_at - datetime.now(UTC)) < timedelta(minutes=2)
     assert route.rejected == 0
 
 
