@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.masking import BULLETS, mask_email
 from bot.verification import send_detail
 from providers.delivery_status import DeliveryState, DeliveryStatus
 from storage import repositories as repo
@@ -64,7 +66,7 @@ class DeliveryTracker:
             assert verification is not None  # a foreign key
             send.delivery_status = status.state.value
             send.delivery_error_code = (status.error_code or "")[:32] or None
-            send.delivery_error = (status.reason or "")[:MAX_REASON] or None
+            send.delivery_error = redact_contacts(status.reason or "")[:MAX_REASON] or None
             send.delivery_updated_at = now
             repo.append_audit_event(
                 session=session,
@@ -81,6 +83,19 @@ class DeliveryTracker:
                 ),
             )
             return AppliedStatus(send.verification_id, send.seq, status.state)
+
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# "+1 (513) 555-7611", or bare MSISDN digits as Vonage writes them; not dates or codes.
+_PHONE = re.compile(r"\+\d[\d ().-]{6,}\d|\b\d{10,15}\b")
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def redact_contacts(text: str) -> str:
+    """Vendors' free-text reasons quote the recipient ("550 5.1.1 <jane@x.com>: unknown");
+    the card and the audit log keep them masked like every other destination."""
+    text = _EMAIL.sub(lambda match: mask_email(match.group(0)), text)
+    return _PHONE.sub(lambda match: f"{BULLETS} {_NOT_DIGIT.sub('', match.group(0))[-4:]}", text)
 
 
 def _state(value: str | None) -> DeliveryState | None:
