@@ -214,3 +214,21 @@ async def test_each_workspace_sends_with_its_own_chosen_provider(
     assert len(twilio.fake.messages) == 1  # T1 only
     assert [send.provider for send in await sends(db)] == ["twilio", "console"]
     assert len(await kit.console_messages()) == 1  # T2's code went to the console
+
+
+async def test_a_report_without_a_known_id_is_matched_by_our_echoed_key(
+    db: Database, twilio: Twilio
+) -> None:
+    kit = twilio_kit(db, twilio, [])
+    verification_id = await open_and_send(kit)
+    tracker = DeliveryTracker(db=db, clock=kit.clock)
+    # Part two of a multi-part SMS, or a SendGrid `dropped` event: only our key comes back.
+    part = DeliveryStatus(
+        "twilio", "SM-part-2", DeliveryState.UNDELIVERED, "no route", None, f"{verification_id}:1"
+    )
+    applied = await tracker.apply(part)
+    assert applied is not None and applied.seq == 1
+    stranger = replace(part, message_id="SM-unknown", reference="0123abcd:1")
+    assert await tracker.apply(stranger) is None
+    (send,) = await sends(db)
+    assert send.delivery_status == "undelivered" and send.delivery_error == "no route"
