@@ -70,7 +70,7 @@ class RetryPolicy:
     attempts: int = 3
     base_seconds: float = 0.5
     max_delay_seconds: float = 2.0
-    deadline_seconds: float = 20.0
+    deadline_seconds: float = 12.0
 
     def delay(self, retry: int, rng: random.Random, retry_after: float | None) -> float:
         """Full jitter: uniform(0, min(cap, base * 2**(retry-1))), at least Retry-After."""
