@@ -1,4 +1,4 @@
-"""`pinverify`: serve, db upgrade, contacts import, manifest."""
+"""`pinverify`: serve, db upgrade, contacts import, manifest, providers check|webhooks."""
 
 from __future__ import annotations
 
@@ -10,18 +10,33 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+import httpx
 import uvicorn
 
 from bot.clock import SystemClock
+from bot.console_store import ConsoleMessageStore
+from bot.delivery import provider_label
+from bot.delivery_status import webhook_urls
 from bot.directory import import_contacts, parse_contact_csv
 from bot.manifest import render_manifest
-from bot.runtime import open_runtime
+from bot.provider_check import check_providers
+from bot.runtime import (
+    PROVIDER_TIMEOUT,
+    ProviderTools,
+    configured_providers,
+    open_runtime,
+    secret_key,
+)
 from bot.serving import ServerDidNotStart, start_in_background
 from bot.settings import ConfigurationError, Settings, load_settings
 from storage.db import Database, make_engine
 from storage.migrate import upgrade_database
 
 log = logging.getLogger("pinverify")
+AUTOMATIC_CALLBACKS = {
+    "twilio": "sent as StatusCallback with every SMS; nothing to set at Twilio",
+    "vonage": "sent as the callback with every SMS; nothing to set at Vonage",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "contacts":
         return asyncio.run(_import_contacts(settings, Path(args.file)))
+    if args.command == "providers" and args.providers_command == "check":
+        return asyncio.run(_check_providers(settings))
+    if args.command == "providers":
+        return _print_webhooks(settings)
     return 2
 
 
@@ -63,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True)
     importer = contacts_sub.add_parser("import", help="import name,email,phone,company,external_id")
     importer.add_argument("file")
+    providers = sub.add_parser("providers", help="SMS and email providers")
+    providers_sub = providers.add_subparsers(dest="providers_command", required=True)
+    providers_sub.add_parser("check", help="check each configured provider's credentials")
+    providers_sub.add_parser("webhooks", help="print the delivery-report URL for each vendor")
     manifest = sub.add_parser("manifest", help="print manifest.yml with your public URL")
     manifest.add_argument("--url", required=True, help="public https URL of this app")
     manifest.add_argument("--socket-mode", action="store_true")
@@ -97,6 +120,44 @@ async def _import_contacts(settings: Settings, path: Path) -> int:
         f"{f'; {len(problems)} row(s) skipped' if problems else ''}\n"
     )
     return 1 if problems else 0
+
+
+async def _check_providers(settings: Settings) -> int:
+    """Exit 1 when any configured provider refuses its credentials (or cannot be reached)."""
+    db = Database(make_engine(settings.database_url))  # console providers need a sink only
+    try:
+        async with httpx.AsyncClient(timeout=PROVIDER_TIMEOUT) as http:
+            tools = ProviderTools(http=http, console=ConsoleMessageStore(db, SystemClock()), db=db)
+            sms, email = configured_providers(settings, tools)
+            verdicts = await check_providers(
+                {"SMS": sms, "email": email},
+                {"SMS": settings.sms_provider, "email": settings.email_provider},
+            )
+    finally:
+        await db.dispose()
+    for verdict in verdicts:
+        sys.stdout.write(verdict.line() + "\n")
+    failed = [verdict for verdict in verdicts if not verdict.ok]
+    sys.stdout.write(
+        f"{len(verdicts)} provider(s) checked, {len(failed)} failed; nothing was sent.\n"
+    )
+    return 1 if failed else 0
+
+
+def _print_webhooks(settings: Settings) -> int:
+    if settings.pinverify_public_url is None or settings.pinverify_secret_key is None:
+        sys.stderr.write(
+            "pinverify: set PINVERIFY_PUBLIC_URL and PINVERIFY_SECRET_KEY first: the URLs are "
+            "built from both\n"
+        )
+        return 2
+    urls = webhook_urls(str(settings.pinverify_public_url), secret_key(settings))
+    configured = (*settings.configured_sms_providers, *settings.configured_email_providers)
+    for vendor, url in urls.items():
+        if vendor in configured:
+            how = AUTOMATIC_CALLBACKS.get(vendor, "set this in the vendor's webhook settings")
+            sys.stdout.write(f"{provider_label(vendor)}: {url} ({how})\n")
+    return 0
 
 
 async def _serve(settings: Settings, host: str, port: int, *, socket_mode: bool) -> int:
@@ -147,11 +208,14 @@ class GracefulServer(uvicorn.Server):
 
 def _announce(settings: Settings, address: str) -> None:
     log.info(
-        "PIN Verify is listening on %s (SMS: %s, email: %s, contacts: %s)",
+        "PIN Verify is listening on %s (SMS: %s, email: %s, contacts: %s; workspaces may "
+        "choose among SMS %s and email %s)",
         address,
         settings.sms_provider,
         settings.email_provider,
         settings.crm_provider,
+        "/".join(settings.configured_sms_providers),
+        "/".join(settings.configured_email_providers),
     )
     if not settings.slack_configured:
         log.warning(
@@ -164,6 +228,12 @@ def _announce(settings: Settings, address: str) -> None:
         log.warning(
             "console providers are on: codes are written to this log and the console_messages "
             "table instead of being sent. Never run a real help desk like this."
+        )
+    real = set(settings.configured_sms_providers + settings.configured_email_providers)
+    if settings.pinverify_public_url is None and real - {"console", "smtp"}:
+        log.info(
+            "PINVERIFY_PUBLIC_URL is not set: providers cannot report delivery, so cards show "
+            "'sent' but never 'delivered' or 'undelivered'."
         )
 
 

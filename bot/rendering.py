@@ -27,6 +27,8 @@ class MessageTemplates:
     sms: str
     email_subject: str
     email_body: str
+    # Optional: without it the email is plain text only.
+    email_html: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,16 +57,19 @@ class MessageContext:
 class RenderedEmail:
     subject: str
     text_body: str
+    html: str | None = None
 
 
 def default_templates() -> MessageTemplates:
     def read(name: str) -> str:
         return (TEMPLATE_DIR / name).read_text(encoding="utf-8").strip()
 
+    html = TEMPLATE_DIR / "email_body.html.j2"
     return MessageTemplates(
         sms=read("sms.txt.j2"),
         email_subject=read("email_subject.txt.j2"),
         email_body=read("email_body.txt.j2"),
+        email_html=read(html.name) if html.exists() else None,
     )
 
 
@@ -77,13 +82,28 @@ class MessageRenderer:
         self._env = ImmutableSandboxedEnvironment(
             undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
         )
+        # The HTML part is HTML: a contact named "<script>" must arrive as text.
+        self._html_env = ImmutableSandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=True, keep_trailing_newline=False
+        )
 
     def render_sms(self, templates: MessageTemplates, context: MessageContext) -> str:
         return self._render(templates.sms, context)
 
     def render_email(self, templates: MessageTemplates, context: MessageContext) -> RenderedEmail:
         subject = " ".join(self._render(templates.email_subject, context).split())
-        return RenderedEmail(subject=subject, text_body=self._render(templates.email_body, context))
+        html = None
+        if templates.email_html is not None:
+            html = self._render(templates.email_html, context, env=self._html_env)
+        return RenderedEmail(
+            subject=subject, text_body=self._render(templates.email_body, context), html=html
+        )
 
-    def _render(self, source: str, context: MessageContext) -> str:
-        return self._env.from_string(source).render(context.variables()).strip()
+    def _render(
+        self,
+        source: str,
+        context: MessageContext,
+        *,
+        env: ImmutableSandboxedEnvironment | None = None,
+    ) -> str:
+        return (env or self._env).from_string(source).render(context.variables()).strip()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from pydantic import SecretStr
@@ -18,6 +18,8 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.clock import Clock, SystemClock
 from bot.console_store import ConsoleMessageStore
+from bot.delivery import SendRetrier, Sleep
+from bot.delivery_status import DeliveryTracker, webhook_token, webhook_urls
 from bot.deps import Deps
 from bot.directory import BuiltinDirectory
 from bot.locks import KeyedLocks
@@ -32,6 +34,7 @@ from bot.verification import SUPERVISOR_POST, VerificationService
 from commands.card import card_redrawer
 from commands.notices import note_failing_deliverer
 from commands.supervisors import supervisor_deliverer
+from commands.webhooks import WebhookSecrets, webhook_routes
 from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
 from providers.crm.autotask import AutotaskConfig, AutotaskPsa
@@ -40,10 +43,13 @@ from providers.crm.halopsa import HaloConfig, HaloPsa
 from providers.crm.zendesk import ZendeskConfig, ZendeskSupport
 from providers.email import EmailSender
 from providers.email.console import ConsoleEmail
+from providers.email.postmark import PostmarkEmail
+from providers.email.sendgrid import SendGridEmail
 from providers.email.smtp import SmtpEmail
 from providers.sms import SmsSender
 from providers.sms.console import ConsoleSms
 from providers.sms.twilio import TwilioSms
+from providers.sms.vonage import VonageSms
 from storage.db import Database, make_engine
 from storage.migrate import upgrade_database
 
@@ -59,6 +65,8 @@ class ProviderTools:
     http: httpx.AsyncClient
     console: ConsoleSink
     db: Database
+    # Where vendors post delivery reports, per vendor; None without PINVERIFY_PUBLIC_URL.
+    callback_urls: Mapping[str, str] = field(default_factory=dict)
 
 
 def _console_sms(_settings: Settings, tools: ProviderTools) -> SmsSender:
@@ -75,6 +83,19 @@ def _twilio_sms(settings: Settings, tools: ProviderTools) -> SmsSender:
         from_number=settings.twilio_from_number,
         api_url=str(settings.twilio_api_url),
         timeout=settings.twilio_timeout_seconds,
+        status_callback_url=tools.callback_urls.get("twilio"),
+    )
+
+
+def _vonage_sms(settings: Settings, tools: ProviderTools) -> SmsSender:
+    assert settings.vonage_api_key and settings.vonage_api_secret and settings.vonage_from
+    return VonageSms(
+        tools.http,
+        api_key=settings.vonage_api_key,
+        api_secret=settings.vonage_api_secret.get_secret_value(),
+        from_=settings.vonage_from,
+        api_url=str(settings.vonage_api_url),
+        status_callback_url=tools.callback_urls.get("vonage"),
     )
 
 
@@ -95,6 +116,28 @@ def _smtp_email(settings: Settings, _tools: ProviderTools) -> EmailSender:
         sender=settings.email_from,
         timeout=settings.smtp_timeout_seconds,
         sender_name=settings.pinverify_org_name,
+    )
+
+
+def _sendgrid_email(settings: Settings, tools: ProviderTools) -> EmailSender:
+    assert settings.sendgrid_api_key and settings.email_from
+    return SendGridEmail(
+        tools.http,
+        api_key=settings.sendgrid_api_key.get_secret_value(),
+        sender=settings.email_from,
+        sender_name=settings.pinverify_org_name,
+        api_url=str(settings.sendgrid_api_url),
+    )
+
+
+def _postmark_email(settings: Settings, tools: ProviderTools) -> EmailSender:
+    assert settings.postmark_server_token and settings.email_from
+    return PostmarkEmail(
+        tools.http,
+        server_token=settings.postmark_server_token.get_secret_value(),
+        sender=settings.email_from,
+        sender_name=settings.pinverify_org_name,
+        api_url=str(settings.postmark_api_url),
     )
 
 
@@ -170,10 +213,13 @@ def _zendesk(settings: Settings, tools: ProviderTools) -> ContactDirectory:
 SMS_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], SmsSender]] = {
     "console": _console_sms,
     "twilio": _twilio_sms,
+    "vonage": _vonage_sms,
 }
 EMAIL_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], EmailSender]] = {
     "console": _console_email,
     "smtp": _smtp_email,
+    "sendgrid": _sendgrid_email,
+    "postmark": _postmark_email,
 }
 CRM_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], ContactDirectory]] = {
     "directory": _builtin_directory,
@@ -182,6 +228,30 @@ CRM_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], ContactDirectory]] 
     "halopsa": _halopsa,
     "zendesk": _zendesk,
 }
+
+
+def configured_providers(
+    settings: Settings, tools: ProviderTools
+) -> tuple[dict[str, SmsSender], dict[str, EmailSender]]:
+    """Every provider whose settings are present, by name: each workspace picks its own."""
+    sms = {name: SMS_PROVIDERS[name](settings, tools) for name in settings.configured_sms_providers}
+    email = {
+        name: EMAIL_PROVIDERS[name](settings, tools) for name in settings.configured_email_providers
+    }
+    return sms, email
+
+
+def webhook_secrets(settings: Settings, key: bytes) -> WebhookSecrets:
+    """Only configured vendors get a live route; the others refuse every request."""
+    sms, email = settings.configured_sms_providers, settings.configured_email_providers
+    token = settings.twilio_auth_token
+    return WebhookSecrets(
+        public_url=str(settings.pinverify_public_url) if settings.pinverify_public_url else None,
+        twilio_auth_token=token.get_secret_value() if token and "twilio" in sms else None,
+        vonage_token=webhook_token(key, "vonage") if "vonage" in sms else None,
+        sendgrid_token=webhook_token(key, "sendgrid") if "sendgrid" in email else None,
+        postmark_password=webhook_token(key, "postmark") if "postmark" in email else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -210,15 +280,27 @@ async def open_runtime(
     clock: Clock | None = None,
     migrate: bool = True,
     run_relay: bool = True,
+    sleep: Sleep | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Build every part from `settings`, and close them all on the way out."""
+    """Build every part from `settings`, and close them all on the way out.
+
+    `sleep` is what send retries wait with (tests pass one that does not really sleep).
+    """
     clock = clock or SystemClock()
     db = Database(make_engine(settings.database_url))
     http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT)
     try:
         if migrate:
             await upgrade_database(db.engine)
-        tools = ProviderTools(http=http, console=ConsoleMessageStore(db, clock), db=db)
+        key = secret_key(settings)
+        public_url = settings.pinverify_public_url
+        tools = ProviderTools(
+            http=http,
+            console=ConsoleMessageStore(db, clock),
+            db=db,
+            callback_urls=webhook_urls(str(public_url), key) if public_url else {},
+        )
+        sms, email = configured_providers(settings, tools)
         client = slack_client(settings, retry_rate_limits=True)
         relay_client = slack_client(settings, retry_rate_limits=False)
         contacts = CRM_PROVIDERS[settings.crm_provider](settings, tools)
@@ -226,15 +308,17 @@ async def open_runtime(
         verifications = VerificationService(
             db=db,
             clock=clock,
-            sms=SMS_PROVIDERS[settings.sms_provider](settings, tools),
-            email=EMAIL_PROVIDERS[settings.email_provider](settings, tools),
+            sms=sms,
+            email=email,
             renderer=MessageRenderer(),
             templates=default_templates(),
-            secret_key=secret_key(settings),
+            secret_key=key,
             defaults=Policy.from_settings(settings),
             organisation=settings.pinverify_org_name,
             outbox_written=lambda: relay.kick(),
             tickets_enabled=contacts.supports_tickets,
+            retrier=SendRetrier(sleep=sleep) if sleep is not None else SendRetrier(),
+            default_region=settings.pinverify_default_region,
         )
         deliverers: dict[str, Deliverer | OutboxHandler] = {
             TICKET_NOTE: TicketNoteHandler(
@@ -270,7 +354,13 @@ async def open_runtime(
                 client=client,
                 signing_secret=settings.slack_signing_secret.get_secret_value(),
             )
-        server = create_server(deps, slack_app, run_relay=run_relay)
+        webhooks = webhook_routes(
+            deps,
+            DeliveryTracker(db=db, clock=clock),
+            client,
+            webhook_secrets(settings, key),
+        )
+        server = create_server(deps, slack_app, run_relay=run_relay, webhooks=webhooks)
         yield Runtime(
             settings=settings,
             deps=deps,

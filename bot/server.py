@@ -1,10 +1,10 @@
-"""The ASGI app: Slack's endpoint, the health check, and the outbox relay's lifetime."""
+"""The ASGI app: Slack's endpoint, the health check, provider webhooks, the relay's lifetime."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -22,7 +22,14 @@ NOT_CONFIGURED = (
 )
 
 
-def create_server(deps: Deps, slack_app: AsyncApp | None, *, run_relay: bool = True) -> Starlette:
+def create_server(
+    deps: Deps,
+    slack_app: AsyncApp | None,
+    *,
+    run_relay: bool = True,
+    webhooks: Sequence[Route] = (),
+) -> Starlette:
+    """`webhooks`: the providers' delivery-report routes (commands/webhooks.py)."""
     handler = AsyncSlackRequestHandler(slack_app) if slack_app is not None else None
 
     async def slack_events(request: Request) -> Response:
@@ -57,6 +64,7 @@ def create_server(deps: Deps, slack_app: AsyncApp | None, *, run_relay: bool = T
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *webhooks,
         ],
         lifespan=lifespan,
     )

@@ -8,6 +8,7 @@ from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AnyHttpUrl,
     Field,
@@ -18,8 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-SmsProviderName = Literal["console", "twilio"]
-EmailProviderName = Literal["console", "smtp"]
+SmsProviderName = Literal["console", "twilio", "vonage"]
+EmailProviderName = Literal["console", "smtp", "sendgrid", "postmark"]
 CrmProviderName = Literal["directory", "connectwise", "autotask", "halopsa", "zendesk"]
 CodeInNote = Literal["include", "omit"]
 
@@ -108,10 +109,19 @@ class Settings(BaseSettings):
     twilio_api_url: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com/")
     twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
+    vonage_api_key: str | None = None
+    vonage_api_secret: SecretStr | None = None
+    vonage_from: str | None = None  # E.164 number or an alphanumeric sender ID
+    vonage_api_url: AnyHttpUrl = AnyHttpUrl("https://rest.nexmo.com/")
+
     email_provider: EmailProviderName = "console"
     smtp_url: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     email_from: str | None = None
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_api_url: AnyHttpUrl = AnyHttpUrl("https://api.sendgrid.com/")
+    postmark_server_token: SecretStr | None = None
+    postmark_api_url: AnyHttpUrl = AnyHttpUrl("https://api.postmarkapp.com/")
 
     crm_provider: CrmProviderName = "directory"
     # ConnectWise PSA: API member keys (System → Members → API Members) and a developer clientId.
@@ -196,6 +206,27 @@ class Settings(BaseSettings):
             raise ValueError("must be an E.164 number such as +15005550006")
         return value
 
+    @field_validator("vonage_from")
+    @classmethod
+    def _vonage_sender(cls, value: str | None) -> str | None:
+        # Vonage takes a number (digits, with or without "+") or an alphanumeric sender ID of
+        # at most 11 characters.
+        if value is not None and not (
+            re.fullmatch(r"\+?[1-9]\d{6,14}", value) or re.fullmatch(r"[A-Za-z0-9 ]{1,11}", value)
+        ):
+            raise ValueError("must be a number such as +447700900000 or a 1-11 letter sender ID")
+        return value
+
+    @field_validator("email_from")
+    @classmethod
+    def _email_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"must be an address such as helpdesk@example.com ({exc})") from None
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -214,14 +245,13 @@ class Settings(BaseSettings):
                 "PINVERIFY_SECRET_KEY: required when Slack is configured; generate one with "
                 "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
-        if self.sms_provider == "twilio":
-            for name in ("twilio_account_sid", "twilio_auth_token", "twilio_from_number"):
+        for kind, chosen, required in (
+            ("SMS_PROVIDER", self.sms_provider, SMS_CREDENTIALS),
+            ("EMAIL_PROVIDER", self.email_provider, EMAIL_CREDENTIALS),
+        ):
+            for name in required[chosen]:
                 if getattr(self, name) is None:
-                    raise ValueError(f"{name.upper()}: required when SMS_PROVIDER=twilio")
-        if self.email_provider == "smtp":
-            for name in ("smtp_url", "email_from"):
-                if getattr(self, name) is None:
-                    raise ValueError(f"{name.upper()}: required when EMAIL_PROVIDER=smtp")
+                    raise ValueError(f"{name.upper()}: required when {kind}={chosen}")
         for name in CRM_REQUIRED.get(self.crm_provider, ()):
             if getattr(self, name) is None:
                 raise ValueError(f"{name.upper()}: required when CRM_PROVIDER={self.crm_provider}")
@@ -258,8 +288,45 @@ class Settings(BaseSettings):
         return tuple(given.split(",")) if given else (self.pinverify_default_region,)
 
     @property
+    def configured_sms_providers(self) -> tuple[str, ...]:
+        """Every SMS provider whose credentials are all set; console only as the default."""
+        return _configured(self, SMS_CREDENTIALS, self.sms_provider)
+
+    @property
+    def configured_email_providers(self) -> tuple[str, ...]:
+        return _configured(self, EMAIL_CREDENTIALS, self.email_provider)
+
+    @property
     def smtp_target(self) -> SmtpTarget | None:
         return SmtpTarget(self.smtp_url.get_secret_value()) if self.smtp_url else None
+
+
+# What each provider needs before it can be built; a workspace may choose any provider whose
+# settings are all present (bring your own provider), whatever the environment default is.
+SMS_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "console": (),
+    "twilio": ("twilio_account_sid", "twilio_auth_token", "twilio_from_number"),
+    "vonage": ("vonage_api_key", "vonage_api_secret", "vonage_from"),
+}
+EMAIL_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "console": (),
+    "smtp": ("smtp_url", "email_from"),
+    "sendgrid": ("sendgrid_api_key", "email_from"),
+    "postmark": ("postmark_server_token", "email_from"),
+}
+
+
+def _configured(
+    settings: Settings, required: Mapping[str, tuple[str, ...]], default: str
+) -> tuple[str, ...]:
+    # The console provider writes codes to the log: only ever offered when it is the default,
+    # so a production workspace cannot be switched onto it.
+    return tuple(
+        name
+        for name, fields in required.items()
+        if (name != "console" or default == "console")
+        and all(getattr(settings, field) is not None for field in fields)
+    )
 
 
 class _GivenSettings(Settings):

@@ -43,6 +43,13 @@ class SendSnapshot:
     sent_at: datetime | None
     expires_at: datetime
     error_message: str | None
+    # The provider's word on the message after it took it (bot/delivery_status.py).
+    delivery_status: str | None = None
+    delivery_error: str | None = None
+
+    @property
+    def undelivered(self) -> bool:
+        return self.delivery_status in ("undelivered", "failed")
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,7 @@ class VerificationSnapshot:
             return f"locked after {self.failed_checks} wrong codes"
         if self.latest_send is None:
             return "no code sent"
-        if self.latest_send.status == "failed":
+        if self.latest_send.status == "failed" or self.latest_send.undelivered:
             return "code not delivered"
         if self.code_expired:
             return "code expired unchecked"

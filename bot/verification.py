@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.codes import code_matches, generate_code, hash_code, normalise_entry
+from bot.delivery import (
+    Attempts,
+    Providers,
+    SendRetrier,
+    failure_text,
+    receipt_status,
+    render_outgoing,
+)
 from bot.masking import mask_destination, mask_email, mask_phone
+from bot.phones import sms_refusal
 from bot.policy import Policy, load_policy
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.snapshots import (
@@ -57,8 +66,8 @@ class VerificationService:
         *,
         db: Database,
         clock: Clock,
-        sms: SmsSender,
-        email: EmailSender,
+        sms: Mapping[str, SmsSender],
+        email: Mapping[str, EmailSender],
         renderer: MessageRenderer,
         templates: MessageTemplates,
         secret_key: bytes,
@@ -66,11 +75,15 @@ class VerificationService:
         organisation: str,
         outbox_written: Callable[[], None] = lambda: None,
         tickets_enabled: bool = False,
+        retrier: SendRetrier | None = None,
+        default_region: str = "US",
     ) -> None:
         self._db = db
         self._clock = clock
-        self._sms = sms
-        self._email = email
+        # Every configured provider; each workspace's policy picks its own (bring your own).
+        self._providers = Providers(sms=sms, email=email)
+        self._retrier = retrier or SendRetrier()
+        self._region = default_region
         self._renderer = renderer
         self._templates = templates
         self._key = secret_key
@@ -172,26 +185,34 @@ class VerificationService:
                 snapshot=await self.snapshot(verification_id),
                 error=interrupted,
             )
-        send, code, context = reserved
+        send, code, outgoing = reserved
         try:
-            receipt_id = await self._deliver(send, code, context)
-        except DeliveryError as exc:
-            log.warning(
-                "code send failed",
-                extra={"verification": verification_id, "reason": exc.reason.value},
-            )
-            error: DeliveryError = exc
-        except Exception:  # anything at all: logged below; the row must not stay "sending"
+            attempts = await self._deliver(send, outgoing)
+        except Exception:  # anything at all: logged here; the row must not stay "sending"
             log.exception("code send crashed", extra={"verification": verification_id})
-            error = TransientDeliveryError(
-                "PIN Verify hit an internal error while sending; it is unknown whether the "
-                "message went out. Ask the caller before sending another code.",
-                provider=send.provider,
+            attempts = Attempts(
+                error=TransientDeliveryError(
+                    "PIN Verify hit an internal error while sending; it is unknown whether the "
+                    "message went out. Ask the caller before sending another code.",
+                    provider=send.provider,
+                )
             )
-        else:
-            await self._record_send_success(send, receipt_id, code)
+        if attempts.result is not None:
+            message_id, status = attempts.result
+            await self._record_send_success(send, code, message_id, status, attempts)
             return SendOutcome(duplicate=False, snapshot=await self.snapshot(verification_id))
-        await self._record_send_failure(send, error)
+        error = attempts.error
+        assert error is not None
+        log.warning(
+            "code send failed",
+            extra={"verification": verification_id, "reason": error.reason.value},
+        )
+        if attempts.maybe_sent:
+            # A try timed out after the request left: the caller may well have the code, so
+            # it stays checkable, marked unconfirmed, instead of being erased.
+            await self._record_send_success(send, code, None, "unconfirmed", attempts)
+        else:
+            await self._record_send_failure(send, error, attempts)
         return SendOutcome(
             duplicate=False, snapshot=await self.snapshot(verification_id), error=error
         )
@@ -216,7 +237,7 @@ class VerificationService:
 
     async def _reserve_send(
         self, verification_id: str, actor: str, channel: Channel, seq: int
-    ) -> tuple[CodeSend, str, MessageContext] | None:
+    ) -> tuple[CodeSend, str, SmsMessage | EmailMessage] | None:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
@@ -266,6 +287,17 @@ class VerificationService:
                     f"The contact has no {channel.label} destination on record; try {other}.",
                     code="no_destination",
                 )
+            if channel is Channel.SMS:
+                refusal = sms_refusal(
+                    destination,
+                    default_region=self._region,
+                    allowed_regions=policy.sms_allowed_countries,
+                )
+                if refusal is not None:
+                    raise VerificationRefused(refusal, code="sms_not_allowed")
+            provider = self._providers.name_for(
+                channel, sms=policy.sms_provider, email=policy.email_provider
+            )
             await self._require_send_budget(session, verification, actor, destination, policy)
             code = generate_code(policy.code_length)
             send = CodeSend(
@@ -277,22 +309,12 @@ class VerificationService:
                 code_hash=hash_code(
                     key=self._key, verification_id=verification_id, seq=seq, code=code
                 ),
-                provider=(self._sms if channel is Channel.SMS else self._email).name,
+                provider=provider,
                 created_at=now,
                 expires_at=now + timedelta(seconds=policy.code_ttl_seconds),
             )
             session.add(send)
             verification.sends_count = seq
-            repo.append_audit_event(
-                session=session,
-                team_id=verification.team_id,
-                verification_id=verification_id,
-                actor_user_id=actor,
-                kind="code_send_requested",
-                at=now,
-                detail=send_detail(send),
-            )
-            await session.flush()
             context = MessageContext(
                 code=code,
                 contact_name=verification.contact_name,
@@ -301,29 +323,41 @@ class VerificationService:
                 organisation=self._organisation,
                 expiry_minutes=max(policy.code_ttl_seconds // 60, 1),
             )
-            return send, code, context
-
-    async def _deliver(self, send: CodeSend, code: str, context: MessageContext) -> str:
-        key = f"{send.verification_id}:{send.seq}"
-        if send.channel == Channel.SMS:
-            body = self._renderer.render_sms(self._templates, context)
-            sms_receipt = await self._sms.send(
-                SmsMessage(to=send.destination, body=body, idempotency_key=key)
+            outgoing, rendering = render_outgoing(self._renderer, self._templates, send, context)
+            repo.append_audit_event(
+                session=session,
+                team_id=verification.team_id,
+                verification_id=verification_id,
+                actor_user_id=actor,
+                kind="code_send_requested",
+                at=now,
+                detail=send_detail(send, **rendering),
             )
-            return sms_receipt.message_id
-        rendered = self._renderer.render_email(self._templates, context)
-        email_receipt = await self._email.send(
-            EmailMessage(
-                to=send.destination,
-                subject=rendered.subject,
-                text_body=rendered.text_body,
-                idempotency_key=key,
-            )
-        )
-        return email_receipt.message_id
+            await session.flush()
+            return send, code, outgoing
 
-    async def _record_send_success(self, send: CodeSend, message_id: str, code: str) -> None:
+    async def _deliver(
+        self, send: CodeSend, outgoing: SmsMessage | EmailMessage
+    ) -> Attempts[tuple[str, str]]:
+        async def once() -> tuple[str, str]:
+            if isinstance(outgoing, SmsMessage):
+                sms = await self._providers.sms_sender(send.provider).send(outgoing)
+                return sms.message_id, sms.status
+            email = await self._providers.email_sender(send.provider).send(outgoing)
+            return email.message_id, email.status
+
+        return await self._retrier.run(once)
+
+    async def _record_send_success(
+        self,
+        send: CodeSend,
+        code: str,
+        message_id: str | None,
+        status: str,
+        attempts: Attempts[tuple[str, str]],
+    ) -> None:
         now = self._clock.now()
+        unconfirmed = message_id is None
         async with self._db.transaction() as session:
             verification = await self._get(session, send.verification_id, for_update=True)
             # The message went out whatever happens to the code below: the ticket says so.
@@ -340,7 +374,15 @@ class VerificationService:
             )
             assert row is not None  # reserved above in a committed transaction
             row.sent_at = now
-            row.provider_message_id = message_id[:128]
+            row.provider_message_id = message_id[:128] if message_id else None
+            row.delivery_status = receipt_status(status)
+            row.delivery_updated_at = now
+            if unconfirmed and attempts.error is not None:
+                row.delivery_error = failure_text(
+                    attempts.error,
+                    channel=send.channel,
+                    masked_destination=mask_destination(send.channel, send.destination),
+                )
             live = await repo.live_code_send(session=session, verification_id=send.verification_id)
             superseded = live is not None and live.seq > send.seq
             usable = verification.outcome is None and verification.state in (
@@ -367,14 +409,24 @@ class VerificationService:
                 session=session,
                 team_id=verification.team_id,
                 verification_id=send.verification_id,
-                kind="code_sent",
+                kind="code_send_unconfirmed" if unconfirmed else "code_sent",
                 at=now,
-                detail=send_detail(send, provider_message_id=message_id[:128]),
+                detail=send_detail(
+                    send,
+                    provider_message_id=row.provider_message_id,
+                    attempts=attempts.count,
+                    **_last_error(attempts),
+                ),
             )
         if noted:
             self._outbox_written()
 
-    async def _record_send_failure(self, send: CodeSend, error: DeliveryError) -> None:
+    async def _record_send_failure(
+        self,
+        send: CodeSend,
+        error: DeliveryError,
+        attempts: Attempts[tuple[str, str]] | None = None,
+    ) -> None:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, send.verification_id)
@@ -385,7 +437,11 @@ class VerificationService:
             row.status = "failed"
             row.code_hash = None
             row.error_reason = error.reason.value
-            row.error_message = error.message
+            row.error_message = failure_text(
+                error,
+                channel=send.channel,
+                masked_destination=mask_destination(send.channel, send.destination),
+            )
             repo.append_audit_event(
                 session=session,
                 team_id=verification.team_id,
@@ -396,7 +452,8 @@ class VerificationService:
                     send,
                     reason=error.reason.value,
                     vendor_code=error.vendor_code,
-                    message=error.message,
+                    message=row.error_message,
+                    attempts=attempts.count if attempts else None,
                 ),
             )
 
@@ -635,6 +692,8 @@ class VerificationService:
                 sent_at=latest.sent_at,
                 expires_at=latest.expires_at,
                 error_message=latest.error_message,
+                delivery_status=latest.delivery_status,
+                delivery_error=latest.delivery_error,
             )
             expired = latest.status == "expired" or (
                 latest.status == "sent" and now >= latest.expires_at
@@ -667,6 +726,12 @@ class VerificationService:
             tickets_enabled=self._tickets_enabled,
             require_ticket=policy.require_ticket,
         )
+
+
+def _last_error(attempts: Attempts[tuple[str, str]]) -> dict[str, object]:
+    if attempts.error is None:
+        return {}
+    return {"reason": attempts.error.reason.value, "vendor_code": attempts.error.vendor_code}
 
 
 def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:

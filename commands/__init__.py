@@ -17,7 +17,18 @@ Listener = Callable[..., Awaitable[None]]
 SLASH_COMMANDS: dict[Command, Listener] = {Command.VERIFY: verify.handle_verify}
 
 SEND_ACTIONS = re.compile(
-    f"^({ActionId.SEND_SMS.value}|{ActionId.SEND_EMAIL.value}|{ActionId.RESEND.value})$"
+    "^("
+    + "|".join(
+        action.value
+        for action in (
+            ActionId.SEND_SMS,
+            ActionId.SEND_EMAIL,
+            ActionId.RESEND,
+            ActionId.SEND_EMAIL_INSTEAD,
+            ActionId.SEND_SMS_INSTEAD,
+        )
+    )
+    + ")$"
 )
 ACTIONS: dict[str | re.Pattern[str], Listener] = {
     ActionId.PICK_CONTACT.value: card.handle_pick,

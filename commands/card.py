@@ -233,10 +233,14 @@ async def _send(
         # A double click or a retry: the first request owns the card; drawing here could
         # overwrite its newer state with an older one.
         return None, None
+    send = outcome.snapshot.latest_send
+    if outcome.error is not None and send is not None and send.delivery_status == "unconfirmed":
+        # It may well have arrived: the card's delivery line says so; "not sent" would lie.
+        return outcome.snapshot, None
     if outcome.error is not None:
-        send = outcome.snapshot.latest_send
         where = f" to {send.masked_destination}" if send else ""
-        return outcome.snapshot, f"{channel.label} not sent{where}: {outcome.error.message}"
+        reason = (send.error_message if send else None) or outcome.error.message
+        return outcome.snapshot, f"{channel.label} not sent{where}: {reason}"
     return outcome.snapshot, None
 
 

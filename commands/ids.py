@@ -12,6 +12,9 @@ class Command(StrEnum):
 class ActionId(StrEnum):
     SEND_SMS = "send_sms"
     SEND_EMAIL = "send_email"
+    # Offered when the provider reports the code undelivered: the other channel, one click.
+    SEND_EMAIL_INSTEAD = "send_email_instead"
+    SEND_SMS_INSTEAD = "send_sms_instead"
     CHECK_CODE = "check_code"
     RESEND = "resend"
     COMPLETED = "mark_completed"
@@ -45,6 +48,8 @@ class ButtonLabel(StrEnum):
 
     SEND_SMS = "Send SMS"
     SEND_EMAIL = "Send email"
+    SEND_EMAIL_INSTEAD = "Send email instead"
+    SEND_SMS_INSTEAD = "Send SMS instead"
     CHECK_CODE = "Check code"
     RESEND = "Resend"
     COMPLETED = "Completed"

@@ -22,8 +22,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.delivery import provider_label
 from bot.masking import mask_email, mask_phone
-from bot.snapshots import Channel, VerificationSnapshot
+from bot.snapshots import Channel, SendSnapshot, VerificationSnapshot
 from commands.ids import ActionId, BlockId, ButtonLabel, CallbackId
 from providers.crm import ContactRecord
 
@@ -120,6 +121,8 @@ def _status_text(snapshot: VerificationSnapshot) -> str:
         return f"Sending {send.channel.label}…"
     if send.status == "failed":
         return f"⚠️ {send.channel.label} not sent"
+    if send.undelivered:
+        return f"⚠️ {send.channel.label} not delivered"
     if snapshot.code_expired:
         return "⌛ Code expired"
     return "⏳ Waiting for the caller's code"
@@ -185,6 +188,21 @@ def _state_blocks(snapshot: VerificationSnapshot) -> list[Block]:
         return [
             _send_summary(snapshot),
             _actions(snapshot, [_completed(snapshot), _incomplete(snapshot)]),
+        ]
+    if send.undelivered:
+        reason = send.delivery_error or "the provider gave no reason"
+        return [
+            _send_summary(snapshot),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"⚠️ *{provider_label(send.provider)} could not deliver the "
+                    f"{send.channel.label}* to {send.masked_destination}: {escape(reason)}."
+                )
+            ),
+            _actions(
+                snapshot,
+                [*_instead(snapshot, send), *_resend(snapshot)[:1], _incomplete(snapshot)],
+            ),
         ]
     if snapshot.code_expired:
         return [
@@ -337,9 +355,58 @@ def _send_summary(snapshot: VerificationSnapshot) -> SectionBlock:
             f"📨 Code #{send.seq} sent by *{send.channel.label}* to {send.masked_destination} at "
             f"{slack_time(send.sent_at)} · expires {slack_time(send.expires_at)}"
         )
+    if send.sent_at is not None and send.delivery_status:
+        text += f"\n{_delivery_line(send)}"
     if snapshot.failed_checks and snapshot.state == "code_sent":
         text += f"\n{snapshot.attempts_left} of {snapshot.max_attempts} attempts left."
     return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+_DELIVERY_WORDS = {
+    "queued": "⏳ queued at {provider}",
+    "sent": "📤 sent on by {provider}, not yet delivered",
+    "delivered": "✅ delivered",
+    "undelivered": "⚠️ not delivered",
+    "failed": "⚠️ failed at {provider}",
+}
+
+
+def _delivery_line(send: SendSnapshot) -> str:
+    provider = provider_label(send.provider)
+    if send.delivery_status == "unconfirmed":
+        return (
+            f"*Delivery:* ❔ unconfirmed — {escape(send.delivery_error or '')} The code works if "
+            "it arrived; ask the caller."
+        )
+    if send.provider == "smtp" and send.delivery_status == "sent":
+        # SMTP has no delivery reports: the mail server's acceptance is all there will be.
+        return "*Delivery:* 📤 accepted by the mail server"
+    words = _DELIVERY_WORDS.get(str(send.delivery_status), str(send.delivery_status))
+    return f"*Delivery:* {words.format(provider=provider)}"
+
+
+def _instead(snapshot: VerificationSnapshot, send: SendSnapshot) -> list[ButtonElement]:
+    """One click to the other channel after a report that the code did not arrive."""
+    if not snapshot.sends_left:
+        return []
+    if send.channel is Channel.SMS and snapshot.masked_email:
+        label, action, other = (
+            ButtonLabel.SEND_EMAIL_INSTEAD,
+            ActionId.SEND_EMAIL_INSTEAD,
+            Channel.EMAIL,
+        )
+    elif send.channel is Channel.EMAIL and snapshot.masked_phone:
+        label, action, other = ButtonLabel.SEND_SMS_INSTEAD, ActionId.SEND_SMS_INSTEAD, Channel.SMS
+    else:
+        return []
+    return [
+        ButtonElement(
+            text=PlainTextObject(text=label),
+            action_id=action,
+            value=CardButton(snapshot.id, snapshot.next_seq, other).encode(),
+            style="primary",
+        )
+    ]
 
 
 def _actions(snapshot: VerificationSnapshot, buttons: list[ButtonElement]) -> ActionsBlock:

@@ -30,12 +30,17 @@ class DeliveryError(Exception):
         provider: str,
         vendor_code: str | None = None,
         retry_after: float | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.vendor_code = vendor_code
         self.retry_after = retry_after
+        # The request may have reached the provider before it failed (a timeout after it was
+        # sent, a 5xx, a dropped connection, an unreadable acceptance): the caller may get
+        # this message, and a resend may deliver a second copy of the same code.
+        self.outcome_unknown = outcome_unknown
 
     @property
     def retryable(self) -> bool:

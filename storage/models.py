@@ -135,7 +135,11 @@ class CodeSend(SQLModel, table=True):
     """One code sent (or tried) for a verification; (verification, seq) is the idempotency key."""
 
     __tablename__ = "code_sends"
-    __table_args__ = (UniqueConstraint("verification_id", "seq", name="uq_code_sends_key"),)
+    __table_args__ = (
+        UniqueConstraint("verification_id", "seq", name="uq_code_sends_key"),
+        # Delivery-status webhooks find their send by the vendor's message id.
+        Index("ix_code_sends_provider_message", "provider", "provider_message_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     verification_id: str = Field(foreign_key="verifications.id", max_length=32, index=True)
@@ -154,6 +158,13 @@ class CodeSend(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)
+    # What the provider says happened to the message after it accepted it (bot/delivery_status):
+    # unconfirmed (no answer; may have gone out) | queued | sent | delivered | undelivered |
+    # failed. Only ever moves forward, so an out-of-order callback cannot undo "delivered".
+    delivery_status: str | None = Field(default=None, max_length=16)
+    delivery_error_code: str | None = Field(default=None, max_length=32)
+    delivery_error: str | None = Field(default=None, sa_type=Text)
+    delivery_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AuditEvent(SQLModel, table=True):

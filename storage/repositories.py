@@ -428,3 +428,35 @@ async def scrub_outbox_payload(
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "delivered")
         .values(payload=payload)
     )
+
+
+# --- delivery status (providers' callbacks) ---------------------------------------------------
+
+
+async def find_code_send_by_provider_message(
+    *,
+    session: AsyncSession,
+    provider: str,
+    message_id: str | None = None,
+    verification_id: str | None = None,
+    seq: int | None = None,
+) -> CodeSend | None:
+    """The send a provider's report is about: by the id its receipt gave, or else by our own
+    idempotency key (verification, seq) that the vendor echoes back (a Vonage SMS in several
+    parts has one id per part; SendGrid's `dropped` has none). Locked for update."""
+    base = select(CodeSend).where(col(CodeSend.provider) == provider)
+    queries = []
+    if message_id:
+        queries.append(base.where(col(CodeSend.provider_message_id) == message_id))
+    if verification_id is not None and seq is not None:
+        queries.append(
+            base.where(col(CodeSend.verification_id) == verification_id, col(CodeSend.seq) == seq)
+        )
+    for query in queries:
+        found = await session.scalars(
+            query.limit(1).with_for_update().execution_options(populate_existing=True)
+        )
+        send = found.first()
+        if send is not None:
+            return send
+    return None

@@ -18,6 +18,7 @@ from storage.migrate import upgrade_database
 POSTGRES_URL = os.environ.get("PINVERIFY_TEST_DATABASE_URL")
 TEST_SCRUBBED_PREFIXES = (
     *("SLACK_", "PINVERIFY_", "TWILIO_", "SMTP_", "EMAIL_", "SMS_"),
+    *("VONAGE_", "SENDGRID_", "POSTMARK_"),
     *("CRM_", "CONNECTWISE_", "AUTOTASK_", "HALOPSA_", "ZENDESK_"),
 )
 

@@ -87,6 +87,45 @@ class SmtpEmail:
             _raise_translated(exc)
         return EmailReceipt(provider=PROVIDER, message_id=str(mime["Message-ID"]), status="sent")
 
+    async def check_credentials(self) -> None:
+        """Connect, upgrade or speak TLS as configured, log in, offer the sender, and leave
+        (RSET, QUIT): everything a send needs except a recipient and a message."""
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            use_tls=self._implicit_tls,
+            start_tls=self._starttls,
+            timeout=self._timeout,
+            tls_context=self._tls_context,
+        )
+        try:
+            await client.connect()
+            try:
+                if self._username is not None and self._password is not None:
+                    await client.login(self._username, self._password)
+                # MAIL FROM is where relays that need a login answer 530, and where a
+                # sender the server will not accept is refused; RSET withdraws it.
+                await client.mail(self._sender)
+                await client.rset()
+                await client.quit()
+            finally:
+                client.close()
+        except aiosmtplib.SMTPConnectError as exc:
+            if isinstance(exc.__cause__, ssl.SSLError):
+                _raise_translated(exc)
+            raise TransientDeliveryError(
+                f"Could not reach the SMTP server at {self._host}:{self._port}: check the host "
+                f"and port in SMTP_URL, or try again if the server is down.",
+                provider=PROVIDER,
+            ) from exc
+        except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected) as exc:
+            raise TransientDeliveryError(
+                "The SMTP server stopped answering during the check; try again in a moment.",
+                provider=PROVIDER,
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+            _raise_translated(exc)
+
     def _build(self, message: EmailMessage) -> MimeMessage:
         mime = MimeMessage()
         try:
@@ -142,6 +181,7 @@ def _raise_translated(exc: Exception) -> NoReturn:
             f"The SMTP server {what}; it is unknown whether the email went out — "
             "ask the caller before resending.",
             provider=PROVIDER,
+            outcome_unknown=True,
         )
     elif isinstance(exc, aiosmtplib.SMTPException):
         # aiosmtplib's bare SMTPException/SMTPNotSupported mean the server lacks something
@@ -165,6 +205,7 @@ def _raise_translated(exc: Exception) -> NoReturn:
             "The connection to the SMTP server failed; it is unknown whether the email went "
             "out — ask the caller before resending.",
             provider=PROVIDER,
+            outcome_unknown=True,
         )
     raise error from exc
 

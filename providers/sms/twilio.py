@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -19,6 +16,7 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
+from providers.http_errors import HttpFailure, raise_transport_error, retry_after
 from providers.sms import SmsMessage, SmsReceipt
 
 PROVIDER = "twilio"
@@ -83,9 +81,9 @@ class TwilioSms:
                 self._messages_url, data=form, auth=self._auth, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            _raise_transport_error(exc, sending=True)
+            self._transport_error(exc, sending=True)
         if response.status_code not in (200, 201):
-            _raise_for_error(response)
+            _raise_for_error(response, sending=True)
         try:
             payload = response.json()
             sid = payload["sid"]
@@ -97,6 +95,7 @@ class TwilioSms:
                 "Twilio accepted the SMS but its reply could not be read; it has probably "
                 "been sent — ask the caller before resending.",
                 provider=PROVIDER,
+                outcome_unknown=True,
             ) from exc
         return SmsReceipt(provider=PROVIDER, message_id=sid, status=status)
 
@@ -107,35 +106,22 @@ class TwilioSms:
                 self._account_url, auth=self._auth, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            _raise_transport_error(exc, sending=False)
+            self._transport_error(exc, sending=False)
         if response.status_code != 200:
-            _raise_for_error(response)
+            _raise_for_error(response, sending=False)
 
-
-def _raise_transport_error(exc: httpx.HTTPError | httpx.InvalidURL, *, sending: bool) -> NoReturn:
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        raise ProviderAuthError(
-            "The Twilio API URL is not usable: check TWILIO_API_URL.", provider=PROVIDER
-        ) from exc
-    # Nothing reached Twilio when the connection could not even be opened.
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        outcome = "the SMS was not sent" if sending else "nothing was checked"
-        raise TransientDeliveryError(
-            f"Could not reach Twilio; {outcome}. Try again in a moment.", provider=PROVIDER
-        ) from exc
-    if not sending:
-        raise TransientDeliveryError(
-            "Twilio did not answer the credentials check; try again in a moment.",
+    def _transport_error(self, exc: HttpFailure, *, sending: bool) -> NoReturn:
+        raise_transport_error(
+            exc,
             provider=PROVIDER,
-        ) from exc
-    what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped"
-    raise TransientDeliveryError(
-        f"Twilio {what}; it is unknown whether the SMS went out — ask the caller before resending.",
-        provider=PROVIDER,
-    ) from exc
+            label="Twilio",
+            url_setting="TWILIO_API_URL",
+            item="SMS",
+            sending=sending,
+        )
 
 
-def _raise_for_error(response: httpx.Response) -> NoReturn:
+def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     status = response.status_code
     code = _error_code(response)
     vendor_code = str(code) if code is not None else None
@@ -163,15 +149,20 @@ def _raise_for_error(response: httpx.Response) -> NoReturn:
             "Try again in a moment.",
             provider=PROVIDER,
             vendor_code=vendor_code,
-            retry_after=_retry_after(response),
+            retry_after=retry_after(response),
         )
     elif status >= 500:
+        outcome = (
+            "it is unknown whether the SMS went out — ask the caller before resending"
+            if sending
+            else "try the check again in a moment"
+        )
         error = TransientDeliveryError(
-            f"Twilio had an internal error ({label}); it is unknown whether the SMS went out — "
-            "ask the caller before resending.",
+            f"Twilio had an internal error ({label}); {outcome}.",
             provider=PROVIDER,
             vendor_code=vendor_code,
-            retry_after=_retry_after(response),
+            retry_after=retry_after(response),
+            outcome_unknown=sending,
         )
     elif code in _PERMANENT_ERRORS:
         error = PermanentDeliveryError(
@@ -199,22 +190,3 @@ def _error_code(response: httpx.Response) -> int | None:
     if isinstance(code, str) and code.isdigit():
         return int(code)
     return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)

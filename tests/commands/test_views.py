@@ -72,6 +72,40 @@ STATES = {
     "closed": replace(BASE, state="verified", latest_send=SENT, outcome="completed", closed_at=NOW),
     "no_phone": replace(BASE, masked_phone=None),
     "budget_spent": replace(BASE, state="code_sent", latest_send=SENT, sends_left=0, next_seq=6),
+    "delivered": replace(
+        BASE, state="code_sent", latest_send=replace(SENT, delivery_status="delivered"), next_seq=2
+    ),
+    "unconfirmed": replace(
+        BASE,
+        state="code_sent",
+        latest_send=replace(SENT, delivery_status="unconfirmed", delivery_error="Twilio <b>"),
+        next_seq=2,
+    ),
+    "undelivered": replace(
+        BASE,
+        state="code_sent",
+        latest_send=replace(SENT, delivery_status="undelivered", delivery_error="handset <off>"),
+        next_seq=2,
+    ),
+    "email_bounced": replace(
+        BASE,
+        state="code_sent",
+        latest_send=replace(
+            SENT,
+            channel=Channel.EMAIL,
+            provider="sendgrid",
+            masked_destination="j•••@globex.example",
+            delivery_status="undelivered",
+        ),
+        next_seq=2,
+    ),
+    "undelivered_no_email": replace(
+        BASE,
+        state="code_sent",
+        masked_email=None,
+        latest_send=replace(SENT, delivery_status="failed"),
+        next_seq=2,
+    ),
 }
 EXPECTED_BUTTONS = {
     "ready": ["Send SMS", "Send email"],
@@ -85,6 +119,11 @@ EXPECTED_BUTTONS = {
     "closed": [],
     "no_phone": ["Send email"],
     "budget_spent": ["Check code", "Completed", "Incomplete"],
+    "delivered": ["Check code", "Resend", "Send email", "Completed", "Incomplete"],
+    "unconfirmed": ["Check code", "Resend", "Send email", "Completed", "Incomplete"],
+    "undelivered": ["Send email instead", "Resend", "Incomplete"],
+    "email_bounced": ["Send SMS instead", "Resend", "Incomplete"],
+    "undelivered_no_email": ["Resend", "Incomplete"],
 }
 
 
@@ -172,3 +211,23 @@ def test_button_values_round_trip_and_reject_forgeries() -> None:
 
 def test_escape() -> None:
     assert escape("<a&b>") == "&lt;a&amp;b&gt;"
+
+
+def test_delivery_reports_show_on_the_card_with_the_reason_escaped() -> None:
+    delivered = repr(mrkdwn_texts(assert_valid(verification_card(STATES["delivered"]))))
+    assert "*Delivery:* ✅ delivered" in delivered
+    unconfirmed = repr(mrkdwn_texts(assert_valid(verification_card(STATES["unconfirmed"]))))
+    assert "unconfirmed — Twilio &lt;b&gt;" in unconfirmed and "ask the caller" in unconfirmed
+    payload = assert_valid(verification_card(STATES["undelivered"]))
+    undelivered = repr(mrkdwn_texts(payload))
+    assert "Twilio could not deliver the SMS* to +1 ••• ••• 7611: handset &lt;off&gt;" in (
+        undelivered
+    )
+    (instead,) = [
+        element
+        for block in payload
+        for element in block.get("elements", [])  # type: ignore[attr-defined]
+        if element.get("action_id") == "send_email_instead"
+    ]
+    button = decode_button(instead["value"])
+    assert button.channel is Channel.EMAIL and button.seq == 2

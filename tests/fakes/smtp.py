@@ -2,8 +2,10 @@
 
 Recipients whose address starts with `bounce@` get 550 at RCPT, `tempfail@` 451, and `drop@`
 has the connection closed after the message content, before the final reply (the client
-cannot tell whether the message was taken). AUTH PLAIN/LOGIN is offered over plain TCP when
-credentials are given; `require_auth` answers 530 to MAIL from an unauthenticated session.
+cannot tell whether the message was taken). A test can also tell the server what to answer
+next (`reply_to_next_rcpt`, `reply_to_next_data`, "DROP") and to stall (`delay_next_data`).
+AUTH PLAIN/LOGIN is offered over plain TCP when credentials are given; `require_auth`
+answers 530 to MAIL from an unauthenticated session.
 `tls="starttls"` offers STARTTLS and refuses AUTH and MAIL before it (530), `tls="implicit"`
 speaks TLS from the first byte; both use a certificate for 127.0.0.1 from the `trustme` CA
 whose client context the test hands to the adapter.
@@ -17,6 +19,7 @@ import email.policy
 import hmac
 import socket
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -44,6 +47,25 @@ class FakeSmtpServer:
     username: str | None
     password: str | None
     messages: list[ReceivedMail] = field(default_factory=list)
+    # Commands the session saw, e.g. "MAIL", "RSET", so a test can tell what a check did.
+    commands: list[str] = field(default_factory=list)
+    # Told by a test; the handler (on the server's own thread) pops them.
+    _rcpt_replies: deque[str] = field(default_factory=deque)
+    _data_replies: deque[str] = field(default_factory=deque)
+    _data_delays: deque[float] = field(default_factory=deque)
+
+    def reply_to_next_rcpt(self, reply: str) -> None:
+        """The next RCPT TO gets `reply` instead of 250, e.g. "451 4.7.1 Try again later"."""
+        self._rcpt_replies.append(reply)
+
+    def reply_to_next_data(self, reply: str) -> None:
+        """The next message content gets `reply`; "DROP" closes the connection instead,
+        after the content and before any reply, like `drop@` recipients."""
+        self._data_replies.append(reply)
+
+    def delay_next_data(self, seconds: float) -> None:
+        """Keep the client waiting for the reply to the next message's content."""
+        self._data_delays.append(seconds)
 
 
 class _Handler:
@@ -55,6 +77,7 @@ class _Handler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         # aiosmtpd's own auth_required needs TLS (or warns), so 530 is answered here.
+        self._server.commands.append("MAIL")
         if self._require_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address
@@ -64,6 +87,9 @@ class _Handler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        self._server.commands.append("RCPT")
+        if self._server._rcpt_replies:
+            return self._server._rcpt_replies.popleft()
         lowered = address.lower()
         if lowered.startswith("bounce@"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
@@ -73,8 +99,18 @@ class _Handler:
         envelope.rcpt_options.extend(options)
         return "250 OK"
 
+    async def handle_RSET(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self._server.commands.append("RSET")
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if any(rcpt.lower().startswith("drop@") for rcpt in envelope.rcpt_tos):
+        self._server.commands.append("DATA")
+        if self._server._data_delays:
+            await asyncio.sleep(self._server._data_delays.popleft())
+        told = self._server._data_replies.popleft() if self._server._data_replies else None
+        if told is not None and told != "DROP":
+            return told
+        if told == "DROP" or any(rcpt.lower().startswith("drop@") for rcpt in envelope.rcpt_tos):
             transport = server.transport
             assert isinstance(transport, asyncio.WriteTransport)
             transport.abort()

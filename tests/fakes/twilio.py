@@ -3,8 +3,12 @@
 Reproduces: `POST /2010-04-01/Accounts/{sid}/Messages.json` (form-encoded To/From/Body/
 StatusCallback), `GET /2010-04-01/Accounts/{sid}.json`, HTTP Basic auth checked exactly,
 Twilio's JSON error body, the test-credential magic To numbers, and faults a test asks for.
+Status callbacks: `post_status_callback` POSTs the form Twilio sends to a message's
+StatusCallback, signed with X-Twilio-Signature computed here, independently of the app's
+validator (HMAC-SHA1 over the URL and the sorted key+value pairs, base64); `tamper=True` alters
+the form after signing, as an attacker replaying a callback with another status would.
 Assumes (not verified against Twilio): a path SID other than the authenticated one is 20003,
-To must be strict E.164, and no status callbacks are sent back (a later issue adds them).
+and To must be strict E.164.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections import deque
 from dataclasses import dataclass
 from email.utils import formatdate
 from urllib.parse import parse_qsl
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -122,6 +129,44 @@ class FakeTwilio:
         """Hold the reply to the next `times` requests; the message is still accepted first,
         as when Twilio queued it but the answer was lost (the client cannot tell)."""
         self._delays.extend(seconds for _ in range(times))
+
+    async def post_status_callback(
+        self,
+        url: str,
+        *,
+        message_sid: str,
+        status: str,
+        error_code: int | str | None = None,
+        tamper: bool = False,
+        signed_url: str | None = None,
+    ) -> httpx.Response:
+        """POST Twilio's status callback for one accepted message to `url`, signed.
+
+        `signed_url` is the URL Twilio believes it called, when it differs from where the
+        request lands (a proxy in front of the app); the signature covers that one.
+        """
+        sent = next((sms for sms in self.messages if sms.sid == message_sid), None)
+        form = {
+            "MessageSid": message_sid,
+            "SmsSid": message_sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "AccountSid": self.account_sid,
+            "From": sent.from_ if sent else TEST_FROM_NUMBER,
+            "To": sent.to if sent else "+14155550123",
+            "ApiVersion": API_VERSION,
+        }
+        if error_code is not None:
+            form["ErrorCode"] = str(error_code)
+        if status in ("delivered", "undelivered"):
+            form["RawDlrDoneDate"] = time.strftime("%y%m%d%H%M", time.gmtime())
+        signature = _sign(self.auth_token, signed_url or url, form)
+        if tamper:
+            # The classic forgery: replay a genuine callback claiming another outcome.
+            flipped = "delivered" if status != "delivered" else "failed"
+            form["MessageStatus"] = form["SmsStatus"] = flipped
+        async with httpx.AsyncClient() as client:
+            return await client.post(url, data=form, headers={"X-Twilio-Signature": signature})
 
     def asgi_app(self) -> Starlette:
         prefix = f"/{API_VERSION}/Accounts/{{sid}}"
@@ -272,6 +317,16 @@ def _fault_response(fault: _Fault) -> Response:
         return Response("upstream failure", status_code=fault.status, headers=headers)
     message = _DEFAULT_MESSAGES.get(fault.code, "Error")
     return _error(fault.status, fault.code, message, headers=headers)
+
+
+def _sign(auth_token: str, url: str, form: dict[str, str]) -> str:
+    # Twilio's documented algorithm, written out here so the app's validator is tested
+    # against an independent implementation rather than against itself.
+    data = url
+    for key in sorted(form):
+        data += key + form[key]
+    mac = hmac.new(auth_token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1)
+    return base64.b64encode(mac.digest()).decode("ascii")
 
 
 def _segments(body: str) -> int:

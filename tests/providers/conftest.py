@@ -7,8 +7,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.fakes.postmark import FakePostmark
+from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.twilio import FakeTwilio
-from tests.providers.support import TwilioEnv
+from tests.fakes.vonage import FakeVonage
+from tests.providers.support import PostmarkEnv, SendGridEnv, TwilioEnv, VonageEnv
 from tests.support.asgi import running_server
 
 
@@ -27,6 +30,51 @@ async def twilio(twilio_server: tuple[FakeTwilio, str]) -> AsyncIterator[TwilioE
     fake.reset()
     async with httpx.AsyncClient() as client:
         yield TwilioEnv(fake, url, client)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def vonage_server() -> AsyncIterator[tuple[FakeVonage, str]]:
+    fake = FakeVonage()
+    async with running_server(fake.asgi_app()) as url:
+        yield fake, url
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def vonage(vonage_server: tuple[FakeVonage, str]) -> AsyncIterator[VonageEnv]:
+    fake, url = vonage_server
+    fake.reset()
+    async with httpx.AsyncClient() as client:
+        yield VonageEnv(fake, url, client)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sendgrid_server() -> AsyncIterator[tuple[FakeSendGrid, str]]:
+    fake = FakeSendGrid()
+    async with running_server(fake.asgi_app()) as url:
+        yield fake, url
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def sendgrid(sendgrid_server: tuple[FakeSendGrid, str]) -> AsyncIterator[SendGridEnv]:
+    fake, url = sendgrid_server
+    fake.reset()
+    async with httpx.AsyncClient() as client:
+        yield SendGridEnv(fake, url, client)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def postmark_server() -> AsyncIterator[tuple[FakePostmark, str]]:
+    fake = FakePostmark()
+    async with running_server(fake.asgi_app()) as url:
+        yield fake, url
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def postmark(postmark_server: tuple[FakePostmark, str]) -> AsyncIterator[PostmarkEnv]:
+    fake, url = postmark_server
+    fake.reset()
+    async with httpx.AsyncClient() as client:
+        yield PostmarkEnv(fake, url, client)
 
 
 @pytest.fixture

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from providers.email.postmark import PostmarkEmail
+from providers.email.sendgrid import SendGridEmail
 from providers.errors import DeliveryError
 from providers.sms.twilio import TwilioSms
+from providers.sms.vonage import VonageSms
+from tests.fakes.postmark import FakePostmark
+from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
+from tests.fakes.vonage import FakeVonage
+
+VONAGE_FROM = "PINVerify"
+EMAIL_SENDER = "helpdesk@msp.example"
+
+
+@runtime_checkable
+class CredentialsCheck(Protocol):
+    """What `pinverify providers check` calls on every vendor adapter (not the console)."""
+
+    async def check_credentials(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,58 @@ class TwilioEnv:
             "api_url": self.url + "/",
         } | overrides
         return TwilioSms(self.client, **config)
+
+
+@dataclass
+class VonageEnv:
+    """A FakeVonage served over real HTTP, and adapters pointed at it."""
+
+    fake: FakeVonage
+    url: str
+    client: httpx.AsyncClient
+
+    def adapter(self, **overrides: Any) -> VonageSms:
+        config: dict[str, Any] = {
+            "api_key": self.fake.api_key,
+            "api_secret": self.fake.api_secret,
+            "from_": VONAGE_FROM,
+            "api_url": self.url + "/",
+        } | overrides
+        return VonageSms(self.client, **config)
+
+
+@dataclass
+class SendGridEnv:
+    """A FakeSendGrid served over real HTTP, and adapters pointed at it."""
+
+    fake: FakeSendGrid
+    url: str
+    client: httpx.AsyncClient
+
+    def adapter(self, **overrides: Any) -> SendGridEmail:
+        config: dict[str, Any] = {
+            "api_key": self.fake.api_key,
+            "sender": EMAIL_SENDER,
+            "api_url": self.url + "/",
+        } | overrides
+        return SendGridEmail(self.client, **config)
+
+
+@dataclass
+class PostmarkEnv:
+    """A FakePostmark served over real HTTP, and adapters pointed at it."""
+
+    fake: FakePostmark
+    url: str
+    client: httpx.AsyncClient
+
+    def adapter(self, **overrides: Any) -> PostmarkEmail:
+        config: dict[str, Any] = {
+            "server_token": self.fake.server_token,
+            "sender": EMAIL_SENDER,
+            "api_url": self.url + "/",
+        } | overrides
+        return PostmarkEmail(self.client, **config)
 
 
 def assert_agent_safe(error: DeliveryError, *private: str) -> None:

@@ -228,3 +228,96 @@ async def test_untrusted_certificate_is_a_configuration_error() -> None:
             await adapter(server, implicit_tls=True).send(mail())  # system trust store
         assert server.messages == []
         assert "TLS" in error.value.message
+
+
+async def test_the_server_can_be_told_to_refuse_the_next_recipient() -> None:
+    async with running_smtp_server() as server:
+        server.reply_to_next_rcpt("550 5.1.1 No such user here")
+        with pytest.raises(InvalidRecipient) as refused:
+            await adapter(server).send(mail())
+        server.reply_to_next_rcpt("451 4.7.1 Greylisted, try again later")
+        with pytest.raises(TransientDeliveryError) as deferred:
+            await adapter(server).send(mail())
+        await adapter(server).send(mail())  # the next one goes through
+
+    assert (refused.value.vendor_code, deferred.value.vendor_code) == ("550", "451")
+    assert len(server.messages) == 1
+
+
+async def test_the_server_can_be_told_to_drop_mid_data_or_refuse_the_content() -> None:
+    async with running_smtp_server() as server:
+        server.reply_to_next_data("DROP")
+        with pytest.raises(TransientDeliveryError) as dropped:
+            await adapter(server).send(mail())
+        server.reply_to_next_data("552 5.3.4 Message size exceeds fixed limit")
+        with pytest.raises(PermanentDeliveryError) as too_big:
+            await adapter(server).send(mail())
+
+    assert "unknown whether the email went out" in dropped.value.message
+    assert too_big.value.vendor_code == "552"
+    assert server.messages == []
+
+
+async def test_a_stalled_server_is_a_timeout_with_an_unknown_outcome() -> None:
+    async with running_smtp_server() as server:
+        server.delay_next_data(2.0)
+        with pytest.raises(TransientDeliveryError) as caught:
+            await adapter(server, timeout=0.3).send(mail())
+
+    assert "unknown whether the email went out" in caught.value.message
+
+
+async def test_check_credentials_over_starttls_logs_in_and_sends_nothing() -> None:
+    server_tls, client_tls = tls_contexts()
+    async with running_smtp_server(
+        username=USER, password=PASSWORD, tls="starttls", server_tls=server_tls
+    ) as server:
+        smtp = adapter(
+            server, username=USER, password=PASSWORD, starttls=True, tls_context=client_tls
+        )
+        await smtp.check_credentials()
+
+    assert server.commands == ["MAIL", "RSET"]
+    assert server.messages == []
+
+
+async def test_check_credentials_rejects_a_wrong_password() -> None:
+    server_tls, client_tls = tls_contexts()
+    async with running_smtp_server(
+        username=USER, password=PASSWORD, tls="starttls", server_tls=server_tls
+    ) as server:
+        smtp = adapter(
+            server, username=USER, password="wrong", starttls=True, tls_context=client_tls
+        )
+        with pytest.raises(ProviderAuthError) as caught:
+            await smtp.check_credentials()
+
+    assert caught.value.vendor_code == "535"
+    assert "SMTP_URL" in caught.value.message
+    assert_agent_safe(caught.value, "wrong", PASSWORD)
+    assert server.commands == []
+
+
+async def test_check_credentials_finds_a_relay_that_needs_a_login() -> None:
+    async with running_smtp_server(username=USER, password=PASSWORD, require_auth=True) as server:
+        with pytest.raises(ProviderAuthError) as caught:
+            await adapter(server).check_credentials()
+
+    assert caught.value.vendor_code == "530"
+
+
+async def test_check_credentials_against_an_untrusted_certificate() -> None:
+    server_tls, _ = tls_contexts()
+    async with running_smtp_server(tls="implicit", server_tls=server_tls) as server:
+        with pytest.raises(ProviderAuthError) as caught:
+            await adapter(server, implicit_tls=True).check_credentials()
+
+    assert "TLS" in caught.value.message
+
+
+async def test_check_credentials_names_the_unreachable_address(closed_port: int) -> None:
+    with pytest.raises(TransientDeliveryError) as caught:
+        await adapter(port=closed_port).check_credentials()
+
+    assert f"127.0.0.1:{closed_port}" in caught.value.message
+    assert "SMTP_URL" in caught.value.message

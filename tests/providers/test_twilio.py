@@ -266,3 +266,15 @@ async def test_nothing_secret_reaches_the_logs(
     assert CODE not in caplog.text
     assert twilio.fake.auth_token not in caplog.text
     assert base64.b64encode(credentials).decode() not in caplog.text
+
+
+async def test_check_credentials_during_an_outage_is_transient_and_sends_nothing(
+    twilio: TwilioEnv,
+) -> None:
+    twilio.fake.fail_next(status=503)
+
+    with pytest.raises(TransientDeliveryError) as caught:
+        await twilio.adapter().check_credentials()
+
+    assert "try the check again" in caught.value.message
+    assert not caught.value.outcome_unknown

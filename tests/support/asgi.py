@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,9 +14,9 @@ from bot.serving import start_in_background
 
 
 @asynccontextmanager
-async def running_server(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
+async def running_server(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
     """Serve `app` until the block exits; yields its base URL, e.g. http://127.0.0.1:54321."""
-    config = uvicorn.Config(app, host=host, port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task, port = await start_in_background(server)
     try:
@@ -23,3 +24,11 @@ async def running_server(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for an app that must know its own URL before it starts
+    (PINVERIFY_PUBLIC_URL, which signed provider callbacks are checked against)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

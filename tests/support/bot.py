@@ -16,7 +16,7 @@ from bot.manifest import BOT_SCOPES
 from bot.runtime import Runtime, open_runtime
 from bot.settings import load_settings
 from storage import repositories as repo
-from tests.support.asgi import running_server
+from tests.support.asgi import free_port, running_server
 
 SIGNING_SECRET = "e2e-signing-secret"
 SECRET_KEY = "e2e-secret-key-0123456789abcdefghijkl"
@@ -40,6 +40,8 @@ class RunningBot:
     runtime: Runtime
     clock: ManualClock
     url: str
+    # How long each send retry would have waited (tests never sleep for real).
+    retry_sleeps: list[float]
 
     async def verify(self, text: str, *, user: str = AGENT) -> httpx.Response:
         return await self.driver.slash_command(user, "/verify", text)
@@ -89,9 +91,20 @@ async def running_bot(
     clock: ManualClock | None = None,
     emulator: SlackEmulator | None = None,
     contacts_csv: str = CONTACTS_CSV,
+    public: bool = False,
 ) -> AsyncIterator[RunningBot]:
+    """`public`: the app learns its own URL as PINVERIFY_PUBLIC_URL, so providers can post
+    signed delivery reports to it."""
     emulator = emulator or new_emulator()
     clock = clock or ManualClock()
+    retry_sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        retry_sleeps.append(seconds)
+        clock.advance(seconds=seconds)
+
+    port = free_port() if public else 0
+    public_env = {"PINVERIFY_PUBLIC_URL": f"http://127.0.0.1:{port}"} if public else {}
     async with running_server(emulator.asgi_app()) as slack_url:
         emulator.base_url = slack_url
         settings = load_settings(
@@ -104,12 +117,13 @@ async def running_bot(
                 "PINVERIFY_SUPERVISOR_CHANNEL": SUPERVISORS,
                 "PINVERIFY_OUTBOX_POLL_SECONDS": "0.05",
                 "PINVERIFY_ORG_NAME": "Acme IT",
+                **public_env,
                 **(env or {}),
             }
         )
         async with (
-            open_runtime(settings, clock=clock) as runtime,
-            running_server(runtime.server) as app_url,
+            open_runtime(settings, clock=clock, sleep=sleep) as runtime,
+            running_server(runtime.server, port=port) as app_url,
             httpx.AsyncClient(timeout=10) as http,
         ):
             rows, problems = parse_contact_csv(contacts_csv, region="US")
@@ -117,7 +131,12 @@ async def running_bot(
             await import_contacts(rows, db=runtime.deps.db, clock=clock)
             driver = SlackDriver(f"{app_url}/slack/events", SIGNING_SECRET, emulator, http)
             yield RunningBot(
-                emulator=emulator, driver=driver, runtime=runtime, clock=clock, url=app_url
+                emulator=emulator,
+                driver=driver,
+                runtime=runtime,
+                clock=clock,
+                url=app_url,
+                retry_sleeps=retry_sleeps,
             )
             assert emulator.invalid_payloads == [], emulator.invalid_payloads
             assert driver.interaction_errors == [], driver.interaction_errors

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.clock import ManualClock
 from bot.console_store import ConsoleMessageStore
+from bot.delivery import SendRetrier
 from bot.directory import ContactRow, import_contacts
 from bot.policy import Policy
 from bot.rendering import MessageRenderer, default_templates
 from bot.verification import VerificationService
 from providers.crm import ContactRecord
 from providers.email.console import ConsoleEmail
+from providers.sms import SmsSender
 from providers.sms.console import ConsoleSms
 from storage import repositories as repo
 from storage.db import Database
@@ -56,21 +59,38 @@ def make_policy(**overrides: object) -> Policy:
     return Policy(**values)  # type: ignore[arg-type]
 
 
-def make_kit(db: Database, *, policy: Policy | None = None) -> ServiceKit:
+def make_kit(
+    db: Database,
+    *,
+    policy: Policy | None = None,
+    sms: SmsSender | None = None,
+    more_sms: Mapping[str, SmsSender] | None = None,
+    retrier: SendRetrier | None = None,
+    default_region: str = "US",
+) -> ServiceKit:
+    """`sms`: an SMS port to use as the workspace's (console) provider instead of the console;
+    `more_sms`: further configured providers a workspace's policy may pick."""
     clock = ManualClock()
     store = ConsoleMessageStore(db, clock)
     kicks: list[int] = []
     service = VerificationService(
         db=db,
         clock=clock,
-        sms=ConsoleSms(store, logging.getLogger("test.console")),
-        email=ConsoleEmail(store, logging.getLogger("test.console"), "desk@msp.example"),
+        sms={
+            "console": sms or ConsoleSms(store, logging.getLogger("test.console")),
+            **(more_sms or {}),
+        },
+        email={
+            "console": ConsoleEmail(store, logging.getLogger("test.console"), "desk@msp.example")
+        },
         renderer=MessageRenderer(),
         templates=default_templates(),
         secret_key=KEY,
         defaults=policy or make_policy(),
         organisation="Acme IT",
         outbox_written=lambda: kicks.append(1),
+        retrier=retrier,
+        default_region=default_region,
     )
     return ServiceKit(db=db, clock=clock, service=service, kicks=kicks)
 

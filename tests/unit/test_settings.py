@@ -32,8 +32,24 @@ def test_defaults_start_a_development_app() -> None:
         ),
         ({"PINVERIFY_SECRET_KEY": "short"}, "PINVERIFY_SECRET_KEY: must be at least 32"),
         ({"SMS_PROVIDER": "twilio"}, "TWILIO_ACCOUNT_SID: required when SMS_PROVIDER=twilio"),
-        ({"SMS_PROVIDER": "pigeon"}, "SMS_PROVIDER: Input should be 'console' or 'twilio'"),
+        ({"SMS_PROVIDER": "pigeon"}, "SMS_PROVIDER: Input should be 'console', 'twilio' or"),
         ({"EMAIL_PROVIDER": "smtp"}, "SMTP_URL: required when EMAIL_PROVIDER=smtp"),
+        ({"SMS_PROVIDER": "vonage"}, "VONAGE_API_KEY: required when SMS_PROVIDER=vonage"),
+        (
+            {"SMS_PROVIDER": "vonage", "VONAGE_API_KEY": "k", "VONAGE_API_SECRET": "s"},
+            "VONAGE_FROM: required when SMS_PROVIDER=vonage",
+        ),
+        ({"VONAGE_FROM": "Far-too-long sender"}, "VONAGE_FROM: must be a number"),
+        (
+            {"EMAIL_PROVIDER": "sendgrid"},
+            "SENDGRID_API_KEY: required when EMAIL_PROVIDER=sendgrid",
+        ),
+        (
+            {"EMAIL_PROVIDER": "postmark", "POSTMARK_SERVER_TOKEN": "t"},
+            "EMAIL_FROM: required when EMAIL_PROVIDER=postmark",
+        ),
+        ({"EMAIL_FROM": "helpdesk"}, "EMAIL_FROM: must be an address"),
+        ({"EMAIL_PROVIDER": "carrier-pigeon"}, "EMAIL_PROVIDER: Input should be 'console'"),
         ({"SMTP_URL": "http://mail"}, "SMTP_URL: must start with smtp:// or smtps://"),
         ({"PINVERIFY_SUPERVISOR_CHANNEL": "#supervisors"}, "must be a channel ID"),
         ({"PINVERIFY_DEFAULT_REGION": "XX"}, "PINVERIFY_DEFAULT_REGION"),
@@ -100,3 +116,27 @@ def test_policy_defaults_from_the_environment() -> None:
     assert plain.sms_allowed_countries == ("GB",)
     assert plain.admin_user_ids == frozenset()
     assert plain.pinverify_code_in_ticket_note == "include"
+
+
+def test_every_provider_with_its_settings_is_offered_to_workspaces() -> None:
+    settings = load_settings(
+        {
+            "SMS_PROVIDER": "vonage",
+            "VONAGE_API_KEY": "key",
+            "VONAGE_API_SECRET": "secret",
+            "VONAGE_FROM": "+447700900000",
+            "TWILIO_ACCOUNT_SID": "AC123",
+            "TWILIO_AUTH_TOKEN": "token",
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "EMAIL_FROM": "helpdesk@msp.example",
+            "POSTMARK_SERVER_TOKEN": "pm-token",
+        }
+    )
+    # Console writes codes to the log: offered only while it is the environment default.
+    assert settings.configured_sms_providers == ("twilio", "vonage")
+    assert settings.configured_email_providers == ("console", "postmark")
+    assert str(settings.vonage_api_url) == "https://rest.nexmo.com/"
+    assert str(settings.sendgrid_api_url) == "https://api.sendgrid.com/"
+    assert str(settings.postmark_api_url) == "https://api.postmarkapp.com/"
+    half = load_settings({"TWILIO_ACCOUNT_SID": "AC123"})  # no token: not usable
+    assert half.configured_sms_providers == ("console",)

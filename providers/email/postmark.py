@@ -1,0 +1,223 @@
+"""Postmark: `POST /email` with `X-Postmark-Server-Token`; failures carry an `ErrorCode`."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from typing import Any, NoReturn
+
+import httpx
+
+from providers.delivery_status import REFERENCE_KEY
+from providers.email import EmailMessage, EmailReceipt
+from providers.errors import (
+    DeliveryError,
+    InvalidRecipient,
+    OptedOut,
+    PermanentDeliveryError,
+    ProviderAuthError,
+    RateLimited,
+    TransientDeliveryError,
+)
+from providers.http_errors import HttpFailure, raise_transport_error, retry_after
+
+PROVIDER = "postmark"
+LABEL = "Postmark"
+URL_SETTING = "POSTMARK_API_URL"
+_TOKEN_HINT = "check POSTMARK_SERVER_TOKEN (a Server API token, not the Account token)"
+
+# postmarkapp.com/developer/api/overview#error-codes
+_BAD_TOKEN = 10
+_INVALID_REQUEST = 300
+_SENDER_SIGNATURE = {400, 401}
+_INACTIVE_RECIPIENT = 406
+_ACCOUNT_PENDING = 412
+_RATE_LIMIT = 429
+
+
+class PostmarkEmail:
+    """Sends one email per call; never retries (retrying belongs to one layer, above this)."""
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        server_token: str,
+        sender: str,
+        sender_name: str | None = None,
+        message_stream: str = "outbound",
+        api_url: str = "https://api.postmarkapp.com/",
+        timeout: float = 10.0,
+    ) -> None:
+        self._client = client
+        self._headers = {"X-Postmark-Server-Token": server_token, "Accept": "application/json"}
+        # Address() validates the sender and quotes a display name that needs it.
+        self._from = str(Address(display_name=sender_name or "", addr_spec=sender))
+        self._message_stream = message_stream
+        self._timeout = timeout
+        base = api_url.rstrip("/")
+        self._email_url = f"{base}/email"
+        self._server_url = f"{base}/server"
+
+    async def send(self, message: EmailMessage) -> EmailReceipt:
+        if any(ch in message.subject or ch in message.to for ch in "\r\n"):
+            raise PermanentDeliveryError(
+                "The email could not be built: the address or subject contains a line break.",
+                provider=PROVIDER,
+            )
+        payload: dict[str, Any] = {
+            "From": self._from,
+            "To": message.to,
+            "Subject": message.subject,
+            "TextBody": message.text_body,
+            "MessageStream": self._message_stream,
+            # Comes back in the Delivery and Bounce webhooks of this message.
+            "Metadata": {REFERENCE_KEY: message.idempotency_key},
+            "TrackOpens": False,
+            "TrackLinks": "None",
+        }
+        if message.html_body is not None:
+            payload["HtmlBody"] = message.html_body
+        try:
+            response = await self._client.post(
+                self._email_url, json=payload, headers=self._headers, timeout=self._timeout
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            self._transport_error(exc, sending=True)
+        code, _ = _error_code(response)
+        if response.status_code != 200 or code not in (0, None):
+            _raise_for_error(response, sending=True)
+        try:
+            message_id = response.json()["MessageID"]
+            if not isinstance(message_id, str) or not message_id:
+                raise TypeError("MessageID must be a non-empty string")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PermanentDeliveryError(
+                "Postmark accepted the email but its reply could not be read; it has probably "
+                "been sent — ask the caller before resending.",
+                provider=PROVIDER,
+                outcome_unknown=True,
+            ) from exc
+        return EmailReceipt(provider=PROVIDER, message_id=message_id, status="sent")
+
+    async def check_credentials(self) -> None:
+        """Fetch the server the token belongs to (sends nothing)."""
+        try:
+            response = await self._client.get(
+                self._server_url, headers=self._headers, timeout=self._timeout
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            self._transport_error(exc, sending=False)
+        if response.status_code != 200:
+            _raise_for_error(response, sending=False)
+
+    def _transport_error(self, exc: HttpFailure, *, sending: bool) -> NoReturn:
+        raise_transport_error(
+            exc,
+            provider=PROVIDER,
+            label=LABEL,
+            url_setting=URL_SETTING,
+            item="email",
+            sending=sending,
+        )
+
+
+def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
+    status = response.status_code
+    code, text = _error_code(response)
+    vendor_code = str(code) if code is not None else f"HTTP {status}"
+    label = f"error {code}" if code is not None else f"HTTP {status}"
+    error: DeliveryError
+    if code == _INACTIVE_RECIPIENT:
+        error = OptedOut(
+            "The address is marked inactive at Postmark (bounced or unsubscribed), error 406 — "
+            "use SMS instead; an admin can reactivate it in Postmark's suppressions.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    elif code == _BAD_TOKEN or status == 401:
+        error = ProviderAuthError(
+            f"Postmark refused the server token ({label}): {_TOKEN_HINT}.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    elif code == _INVALID_REQUEST and "'from'" in text.lower():
+        error = PermanentDeliveryError(
+            "Postmark refused the sender address as invalid (300): check EMAIL_FROM.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    elif code == _INVALID_REQUEST and ("'to'" in text.lower() or "recipient" in text.lower()):
+        error = InvalidRecipient(
+            "Postmark rejected the email address as invalid (300) — check the contact's email "
+            "or use SMS.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    elif code in _SENDER_SIGNATURE:
+        error = ProviderAuthError(
+            f"Postmark has no confirmed Sender Signature for EMAIL_FROM ({label}): confirm the "
+            "address or its domain in Postmark.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    elif code == _ACCOUNT_PENDING:
+        error = PermanentDeliveryError(
+            "The Postmark account is pending approval (412): until Postmark approves it, it "
+            "only sends to addresses on the sender's own domain.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    elif code == _RATE_LIMIT or status == 429:
+        error = RateLimited(
+            "Postmark is rate limiting this account (429); the email was not sent. Try again "
+            "in a moment.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+            retry_after=retry_after(response),
+        )
+    elif status == 413:
+        error = PermanentDeliveryError(
+            "Postmark refused the email as too large (413).",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    elif status >= 500:
+        outcome = (
+            "it is unknown whether the email went out — ask the caller before resending"
+            if sending
+            else "try the check again in a moment"
+        )
+        error = TransientDeliveryError(
+            f"Postmark had a server error (HTTP {status}); {outcome}.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+            retry_after=retry_after(response),
+            outcome_unknown=sending,
+        )
+    else:
+        error = PermanentDeliveryError(
+            f"Postmark refused the email ({label}). See "
+            "https://postmarkapp.com/developer/api/overview#error-codes.",
+            provider=PROVIDER,
+            vendor_code=vendor_code,
+        )
+    raise error
+
+
+def _error_code(response: httpx.Response) -> tuple[int | None, str]:
+    # Proxies and outages answer with HTML or nothing, so the JSON body is optional. The
+    # message text is only matched against, never shown: it quotes addresses.
+    try:
+        payload: Any = response.json()
+    except ValueError:
+        return None, ""
+    if not isinstance(payload, dict):
+        return None, ""
+    code = payload.get("ErrorCode")
+    text = payload.get("Message")
+    return (
+        code if isinstance(code, int) and not isinstance(code, bool) else None,
+        text if isinstance(text, str) else "",
+    )

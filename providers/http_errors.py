@@ -1,0 +1,74 @@
+"""What every HTTP delivery adapter says when the wire itself fails, and how long to back off."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import NoReturn
+
+import httpx
+
+from providers.errors import ProviderAuthError, TransientDeliveryError
+
+HttpFailure = httpx.HTTPError | httpx.InvalidURL
+
+
+def raise_transport_error(
+    exc: HttpFailure, *, provider: str, label: str, url_setting: str, item: str, sending: bool
+) -> NoReturn:
+    """Translate a failed request into our taxonomy, saying whether `item` may have gone out.
+
+    `label` is the vendor's name for people ("Vonage"), `item` what was sent ("SMS", "email").
+    """
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        raise ProviderAuthError(
+            f"The {label} API URL is not usable: check {url_setting}.", provider=provider
+        ) from exc
+    # Nothing reached the vendor when the connection could not even be opened.
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        outcome = f"the {item} was not sent" if sending else "nothing was checked"
+        raise TransientDeliveryError(
+            f"Could not reach {label}; {outcome}. Try again in a moment.", provider=provider
+        ) from exc
+    if not sending:
+        raise TransientDeliveryError(
+            f"{label} did not answer the credentials check; try again in a moment.",
+            provider=provider,
+        ) from exc
+    what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped"
+    raise TransientDeliveryError(
+        f"{label} {what}; it is unknown whether the {item} went out — ask the caller before "
+        "resending.",
+        provider=provider,
+        outcome_unknown=True,
+    ) from exc
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait, from `Retry-After` (seconds or an HTTP date) or, failing that,
+    `X-RateLimit-Reset` (a Unix time, as SendGrid sends)."""
+    value = response.headers.get("Retry-After")
+    seconds: float | None = None
+    if value is not None:
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds is None:
+        reset = response.headers.get("X-RateLimit-Reset")
+        try:
+            seconds = float(reset) - time.time() if reset is not None else None
+        except ValueError:
+            seconds = None
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return max(seconds, 0.0)
