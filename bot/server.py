@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
 
@@ -22,7 +22,13 @@ NOT_CONFIGURED = (
 )
 
 
-def create_server(deps: Deps, slack_app: AsyncApp | None, *, run_relay: bool = True) -> Starlette:
+def create_server(
+    deps: Deps,
+    slack_app: AsyncApp | None,
+    *,
+    run_relay: bool = True,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     handler = AsyncSlackRequestHandler(slack_app) if slack_app is not None else None
 
     async def slack_events(request: Request) -> Response:
@@ -57,6 +63,7 @@ def create_server(deps: Deps, slack_app: AsyncApp | None, *, run_relay: bool = T
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *extra_routes,  # the sandbox's, in sandbox mode only
         ],
         lifespan=lifespan,
     )

@@ -385,3 +385,12 @@ async def list_console_messages(
         .order_by(col(ConsoleMessage.id))
     )
     return (await session.scalars(query)).all()
+
+
+# --- sandbox (issue 6) ------------------------------------------------------------------------
+
+
+async def latest_console_messages(*, session: AsyncSession, limit: int) -> Sequence[ConsoleMessage]:
+    """What the console providers "sent", newest first (the sandbox's phone and inbox)."""
+    query = select(ConsoleMessage).order_by(col(ConsoleMessage.id).desc()).limit(limit)
+    return (await session.scalars(query)).all()
