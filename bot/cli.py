@@ -168,6 +168,10 @@ async def _serve_sandbox(settings: Settings, host: str, port: int) -> int:
         sys.stderr.write(f"pinverify: cannot listen on {host}:{port}: {reason}\n")
         return 1
     address = socket_address(sock)
+    # One line is all a person needs here; migrations and every request the page makes
+    # would bury it.
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     with sock:
         async with open_runtime(settings, sandbox_at=address) as runtime:
             assert runtime.sandbox is not None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +18,16 @@ from storage.migrate import upgrade_database
 
 # Set by .ci/run for the second pass, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test
 POSTGRES_URL = os.environ.get("PINVERIFY_TEST_DATABASE_URL")
+# Screenshots and the like that tests leave for a person to look at (gitignored).
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+SESSION_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the artefacts this run wrote (xdist workers' output is not shown otherwise)."""
+    fresh = sorted(path for path in ARTIFACTS.glob("*") if path.stat().st_mtime >= SESSION_STARTED)
+    for path in fresh:
+        terminalreporter.write_line(f"test artefact: {path}")
 
 
 @pytest.fixture(autouse=True)

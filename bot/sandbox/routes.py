@@ -42,6 +42,7 @@ class Sandbox:
     commands: list[str] = field(default_factory=list)
     home_enabled: bool = False
     home_events: bool = False
+    long_poll_seconds: float = LONG_POLL_SECONDS
 
     @property
     def url(self) -> str:
@@ -83,9 +84,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 def _text(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value.strip():
         raise BadRequest(f"{key} is required")
-    return value
+    return value.strip()
 
 
 def _entries(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -106,7 +107,7 @@ def sandbox_routes(sandbox: Sandbox) -> list[BaseRoute]:
     async def state(request: Request) -> Response:
         known = request.query_params.get("version")
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + LONG_POLL_SECONDS
+        deadline = loop.time() + sandbox.long_poll_seconds
         while True:
             current = await sandbox.state()
             if current["version"] != known or loop.time() >= deadline:
@@ -134,7 +135,7 @@ def sandbox_routes(sandbox: Sandbox) -> list[BaseRoute]:
 
     async def command(request: Request) -> Response:
         body = await _json_body(request)
-        text = _text(body, "text").strip()
+        text = _text(body, "text")
         channel = _text(body, "conversation")
         if len(text) > MAX_COMMAND_LENGTH:
             raise BadRequest("that is too long for a message")
@@ -194,7 +195,8 @@ def sandbox_routes(sandbox: Sandbox) -> list[BaseRoute]:
             except ClientValidationError as exc:
                 return _error(str(exc), 422)
             except LookupError as exc:
-                return _error(str(exc).strip("'\""), 409)
+                # KeyError-style str() would quote the message; show it as written.
+                return _error(str(exc.args[0]) if exc.args else str(exc), 409)
             return response
 
         return run
