@@ -20,6 +20,8 @@ SUPERVISOR = "U0SANDBOX02"
 SUPERVISORS_CHANNEL = "C0SUPERVISORS"
 # Mounted on the app's own server, so one address serves the page, the app and the fake Slack.
 EMULATOR_PATH = "/sandbox/slack"
+# Unless PINVERIFY_ORG_NAME says otherwise, the texts the sample callers get come from here.
+SANDBOX_ORGANISATION = "Sandbox IT"
 
 
 class SandboxRefused(Exception):
@@ -37,7 +39,7 @@ def new_sandbox_emulator() -> SlackEmulator:
         bot_name="PIN Verify",
     )
     emulator.add_user(
-        SANDBOX_USER, "you", real_name="You (agent)", email="you@sandbox.example", is_admin=True
+        SANDBOX_USER, "alex", real_name="Alex Agent", email="alex@sandbox.example", is_admin=True
     )
     emulator.add_user(SUPERVISOR, "sam", real_name="Sam Supervisor", email="sam@sandbox.example")
     emulator.add_channel(
@@ -57,8 +59,12 @@ def sandbox_settings(settings: Settings, emulator: SlackEmulator, address: str) 
         raise SandboxRefused("Slack credentials are configured: the sandbox is not available")
     emulator.base_url = f"{address.rstrip('/')}{EMULATOR_PATH}"
     secret_key = settings.pinverify_secret_key or SecretStr(secrets.token_urlsafe(32))
+    organisation = settings.pinverify_org_name
+    if "pinverify_org_name" not in settings.model_fields_set:
+        organisation = SANDBOX_ORGANISATION
     return settings.model_copy(
         update={
+            "pinverify_org_name": organisation,
             "slack_bot_token": SecretStr(emulator.bot_token),
             "slack_signing_secret": SecretStr(secrets.token_urlsafe(32)),
             "slack_app_token": None,

@@ -13,6 +13,7 @@
     tab: "messages", // for the app's DM: "messages" | "home"
     seen: {}, // conversation id → number of messages seen
     rendered: new Map(), // surface key → { json, node } so unchanged surfaces keep focus and input
+    used: new Set(), // surface keys shown by the current render
   };
 
   // ---- talking to the server -----------------------------------------------------------
@@ -24,7 +25,7 @@
     });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
-    if (answer.ok === false) throw new Error(`the app answered HTTP ${answer.status}`);
+    // An app that answered badly is reported in the problems bar, as Slack's client would.
     return answer;
   }
 
@@ -68,6 +69,7 @@
 
   // Render a surface once per distinct content; keep typed values across real redraws.
   function surfaceNode(key, json, build) {
+    page.used.add(key);
     const known = page.rendered.get(key);
     const serialized = JSON.stringify(json);
     if (known && known.json === serialized) return known.node;
@@ -84,6 +86,7 @@
 
   function render(state) {
     page.state = state;
+    page.used = new Set();
     if (!page.selected) page.selected = state.conversations[0].id;
     const current = conversation();
     page.seen[current.id] = current.messages.length;
@@ -98,6 +101,12 @@
     renderModal();
     renderPhone();
     renderProblems();
+    // Forget surfaces that are gone (deleted messages, closed modals); keep those of other
+    // conversations, so text typed into a card survives a look at another channel.
+    const live = new Set(page.used);
+    for (const c of state.conversations) for (const m of c.messages) live.add(`msg:${c.id}:${m.ts}`);
+    if (state.home.view) live.add(`home:${state.home.view.id}`);
+    for (const key of [...page.rendered.keys()]) if (!live.has(key)) page.rendered.delete(key);
   }
 
   function renderSidebar() {
