@@ -8,7 +8,9 @@ Slack would: signed slash commands, block_actions and view_submission to /slack/
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -61,8 +63,24 @@ class Sandbox:
         )
 
 
+Handler = Callable[[Request], Awaitable[Response]]
+
+
 class BadRequest(Exception):
     """What the page sent cannot be done; the message says why, for the tester."""
+
+
+def _loopback_host(request: Request) -> bool:
+    """Whether the browser asked for a loopback name: a page on another site whose name was
+    re-pointed at 127.0.0.1 (DNS rebinding) must not read codes from the sandbox."""
+    host = request.headers.get("host", "")
+    name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
@@ -103,6 +121,9 @@ def sandbox_routes(sandbox: Sandbox) -> list[BaseRoute]:
     async def page(_request: Request) -> Response:
         html = resources.files("bot.sandbox").joinpath("static/index.html").read_text("utf-8")
         return HTMLResponse(html, headers={"cache-control": "no-store"})
+
+    async def to_page(_request: Request) -> Response:
+        return RedirectResponse("/sandbox")
 
     async def state(request: Request) -> Response:
         known = request.query_params.get("version")
@@ -186,8 +207,10 @@ def sandbox_routes(sandbox: Sandbox) -> list[BaseRoute]:
         response = await driver.open_home(user)
         return JSONResponse({"ok": response.status_code == 200, "sent": True})
 
-    def guarded(handler: Any) -> Any:
+    def guarded(handler: Handler) -> Handler:
         async def run(request: Request) -> Response:
+            if not _loopback_host(request):
+                return _error("the sandbox answers on a loopback address only", 403)
             try:
                 response: Response = await handler(request)
             except BadRequest as exc:
@@ -202,9 +225,9 @@ def sandbox_routes(sandbox: Sandbox) -> list[BaseRoute]:
         return run
 
     return [
-        Route("/sandbox", page, methods=["GET"]),
-        Route("/sandbox/", lambda _r: RedirectResponse("/sandbox"), methods=["GET"]),
-        Route("/sandbox/api/state", state, methods=["GET"]),
+        Route("/sandbox", guarded(page), methods=["GET"]),
+        Route("/sandbox/", guarded(to_page), methods=["GET"]),
+        Route("/sandbox/api/state", guarded(state), methods=["GET"]),
         Route("/sandbox/api/command", guarded(command), methods=["POST"]),
         Route("/sandbox/api/action", guarded(action), methods=["POST"]),
         Route("/sandbox/api/submit", guarded(submit), methods=["POST"]),

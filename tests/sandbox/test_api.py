@@ -142,6 +142,22 @@ async def test_command_refuses_what_slack_would_not_send(page: Page, text: str, 
     assert page.sandbox.driver.sent_payloads == []
 
 
+async def test_only_loopback_host_names_are_answered(page: Page) -> None:
+    # DNS rebinding: another site's name pointed at 127.0.0.1 must not read the codes.
+    for path in ("/sandbox", "/sandbox/api/state"):
+        refused = await page.http.get(path, headers={"host": "evil.example:3000"})
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "the sandbox answers on a loopback address only"
+    refused = await page.http.post(
+        "/sandbox/api/command",
+        json={"conversation": page.dm, "text": "/verify Jane Doe"},
+        headers={"host": "evil.example"},
+    )
+    assert refused.status_code == 403 and page.sandbox.driver.sent_payloads == []
+    for host in ("localhost:3000", "127.0.0.1", "[::1]:3000"):
+        assert (await page.http.get("/sandbox", headers={"host": host})).status_code == 200
+
+
 async def test_requests_must_be_json(page: Page) -> None:
     response = await page.http.post("/sandbox/api/command", data={"text": "/verify Jane Doe"})
     assert response.status_code == 400 and response.json()["error"] == "send application/json"
