@@ -217,9 +217,12 @@
       const context = ctx({ view: top.id }, () => dialog);
       const failure = el("div", { class: "modal-failure", role: "alert" });
       const close = () => report(post("close", { view: top.id }));
-      const submit = () => post("submit", { view: top.id, entries: BlockKit.entries(dialog) })
-        .then(() => { failure.textContent = ""; })
-        .catch((error) => { failure.textContent = error.message; });
+      const submit = () => {
+        if (!BlockKit.checkRequired(dialog)) return Promise.resolve();
+        return post("submit", { view: top.id, entries: BlockKit.entries(dialog) })
+          .then(() => { failure.textContent = ""; })
+          .catch((error) => { failure.textContent = error.message; });
+      };
       dialog = el("div", { class: "overlay", role: "dialog", "aria-modal": "true", "aria-label": top.title || "Modal" },
         el("div", { class: "dialog modal" },
           el("div", { class: "modal-title" }, el("h2", {}, top.title || ""),

@@ -215,7 +215,10 @@ const BlockKit = (() => {
       case "input": {
         const inputId = nextId("input");
         const error = errors && errors[id];
-        return el("div", { class: `bk-input-block${error ? " has-error" : ""}` },
+        return el("div", {
+          class: `bk-input-block${error ? " has-error" : ""}`,
+          "data-required": block.optional ? null : "",
+        },
           el("label", { class: "bk-label", for: inputId }, plain(block.label),
             block.optional ? el("span", { class: "bk-optional" }, " (optional)") : null),
           element(block.element || {}, id, ctx, "input", block.dispatch_action, inputId),
@@ -275,6 +278,25 @@ const BlockKit = (() => {
         (entries[blockId] = entries[blockId] || {})[node.dataset.actionId] = readValue(node);
       }
       return entries;
+    },
+    // Slack's client refuses to submit a modal with an empty required input and says so
+    // under it; returns whether everything required is filled in.
+    checkRequired(root) {
+      let complete = true;
+      for (const block of root.querySelectorAll(".bk-input-block[data-required]")) {
+        const node = block.querySelector("[data-stateful]");
+        const value = node ? readValue(node) : null;
+        const empty = value === null || (Array.isArray(value) && !value.length) || String(value).trim() === "";
+        const shown = block.querySelector(".bk-required");
+        if (empty && !shown) {
+          const note = el("div", { class: "bk-error bk-required", role: "alert" }, "Please complete this required field.");
+          block.append(note);
+          for (const kind of ["input", "change"]) block.addEventListener(kind, () => note.remove(), { once: true });
+        }
+        if (!empty && shown) shown.remove();
+        complete = complete && !empty;
+      }
+      return complete;
     },
     // Put values typed before a redraw back into elements that kept their ids (as Slack does).
     restore(root, entries) {
