@@ -218,3 +218,33 @@ async def test_home_tab_menus_confirm_dialogs_and_modals(database_url: str) -> N
         await modal.get_by_role("button", name="Cancel").click()
         await expect(page.get_by_role("dialog")).to_have_count(0)
         assert sandbox.emulator.open_views(SANDBOX_USER) == []
+
+
+async def test_typing_survives_updates_elsewhere_on_the_page(database_url: str) -> None:
+    blocks = [
+        {
+            "type": "input",
+            "block_id": "entry",
+            "label": plain("Code"),
+            "element": {"type": "plain_text_input", "action_id": "code"},
+        },
+        {
+            "type": "actions",
+            "block_id": "go",
+            "elements": [{"type": "button", "action_id": "check", "text": plain("Check")}],
+        },
+    ]
+    async with running_sandbox(database_url) as (_runtime, sandbox), chromium_page() as page:
+        as_app(sandbox, "chat.postMessage", channel=SANDBOX_USER, text="card", blocks=blocks)
+        await page.goto(sandbox.url)
+        box = page.get_by_label("Code", exact=True)
+        await box.press_sequentially("12")
+        as_app(sandbox, "chat.postMessage", channel=SUPERVISORS_CHANNEL, text="meanwhile")
+        badge = page.locator(f"[data-conversation={SUPERVISORS_CHANNEL}] .badge")
+        await expect(badge).to_have_text("1")
+        await page.keyboard.type("34")  # still focused: no click in between
+        await expect(box).to_have_value("1234")
+        await page.get_by_role("button", name="Check").click()
+        driver = sandbox.driver
+        await driver.wait_for(lambda: driver.sent_payloads[-1:])
+        assert driver.sent_payloads[-1]["state"]["values"]["entry"]["code"]["value"] == "1234"

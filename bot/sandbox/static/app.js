@@ -181,28 +181,27 @@
           ? `This is your DM with ${current.name}. Type ${page.state.commands[0] || "/verify"} Jane Doe below to start.`
           : `Nothing in #${current.name} yet. Closed verifications are posted here.`));
     }
-    clear(list).append(...nodes);
+    Dom.sync(list, nodes);
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
   function renderHome() {
-    const list = clear($("#messages"));
     const home = page.state.home;
+    let shown;
     if (!home.enabled) {
-      list.append(el("div", { class: "empty" },
-        "This app has no Home tab yet (its manifest has home_tab_enabled: false)."));
-      return;
+      shown = el("div", { class: "empty" },
+        "This app has no Home tab yet (its manifest has home_tab_enabled: false).");
+    } else if (!home.view) {
+      shown = el("div", { class: "empty" }, "The app has not published a Home tab for you.");
+    } else {
+      shown = surfaceNode(`home:${home.view.id}`, home.view, () => {
+        let node = null;
+        node = el("div", { class: "home" },
+          BlockKit.render(home.view.blocks, ctx({ view: home.view.id }, () => node)));
+        return node;
+      });
     }
-    if (!home.view) {
-      list.append(el("div", { class: "empty" }, "The app has not published a Home tab for you."));
-      return;
-    }
-    list.append(surfaceNode(`home:${home.view.id}`, home.view, () => {
-      let node = null;
-      node = el("div", { class: "home" },
-        BlockKit.render(home.view.blocks, ctx({ view: home.view.id }, () => node)));
-      return node;
-    }));
+    Dom.sync($("#messages"), [shown]);
   }
 
   function renderModal() {
@@ -256,7 +255,7 @@
     if (!nodes.length) {
       nodes.push(el("div", { class: "empty" }, "Texts and emails the app sends appear here."));
     }
-    clear(list).append(...nodes);
+    Dom.sync(list, nodes);
   }
 
   function renderProblems() {

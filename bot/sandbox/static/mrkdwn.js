@@ -22,6 +22,15 @@ const Dom = {
     while (node.firstChild) node.removeChild(node.firstChild);
     return node;
   },
+  // Make `parent`'s children exactly `nodes`, moving only what changed, so an input the
+  // person is typing in keeps its focus when something else on the page updates.
+  sync(parent, nodes) {
+    nodes.forEach((node, index) => {
+      const current = parent.childNodes[index];
+      if (current !== node) parent.insertBefore(node, current || null);
+    });
+    while (parent.childNodes.length > nodes.length) parent.removeChild(parent.lastChild);
+  },
 };
 
 const Mrkdwn = (() => {
