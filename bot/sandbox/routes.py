@@ -66,6 +66,15 @@ class Sandbox:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+class _RevalidatedStaticFiles(StaticFiles):
+    """The page's scripts, checked on every load: someone changing them sees the change."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["cache-control"] = "no-cache"
+        return response
+
+
 class BadRequest(Exception):
     """What the page sent cannot be done; the message says why, for the tester."""
 
@@ -233,6 +242,6 @@ def sandbox_routes(sandbox: Sandbox) -> list[BaseRoute]:
         Route("/sandbox/api/submit", guarded(submit), methods=["POST"]),
         Route("/sandbox/api/close", guarded(close), methods=["POST"]),
         Route("/sandbox/api/home", guarded(home), methods=["POST"]),
-        Mount("/sandbox/static", app=StaticFiles(packages=[("bot.sandbox", "static")])),
+        Mount("/sandbox/static", app=_RevalidatedStaticFiles(packages=[("bot.sandbox", "static")])),
         Mount(EMULATOR_PATH, app=emulator.asgi_app()),
     ]

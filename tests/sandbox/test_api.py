@@ -158,6 +158,16 @@ async def test_only_loopback_host_names_are_answered(page: Page) -> None:
         assert (await page.http.get("/sandbox", headers={"host": host})).status_code == 200
 
 
+async def test_the_page_and_its_scripts_are_served_fresh(page: Page) -> None:
+    html = await page.http.get("/sandbox")
+    assert html.headers["cache-control"] == "no-store"
+    for script in ("mrkdwn.js", "blocks.js", "app.js"):
+        assert f'src="/sandbox/static/{script}"' in html.text
+        served = await page.http.get(f"/sandbox/static/{script}")
+        assert served.status_code == 200 and served.headers["cache-control"] == "no-cache"
+        assert "innerHTML =" not in served.text
+
+
 async def test_requests_must_be_json(page: Page) -> None:
     response = await page.http.post("/sandbox/api/command", data={"text": "/verify Jane Doe"})
     assert response.status_code == 400 and response.json()["error"] == "send application/json"
