@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 RUN_ARGS ?=
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test lint typecheck check clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/pinverify serve $(RUN_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The sandbox's browser test drives Debian's Chromium; installed only when missing.
+chromium:
+	@.ci/install-chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import signal
 import sys
@@ -27,7 +28,7 @@ from bot.runtime import (
     open_runtime,
     secret_key,
 )
-from bot.serving import ServerDidNotStart, start_in_background
+from bot.serving import ServerDidNotStart, bind_socket, socket_address, start_in_background
 from bot.settings import ConfigurationError, Settings, load_settings
 from storage.db import Database, make_engine
 from storage.migrate import upgrade_database
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"pinverify: configuration error: {exc}\n")
         return 2
     if args.command == "serve":
+        if _sandbox_wanted(settings, args):
+            return asyncio.run(_serve_sandbox(settings, args.host, args.port))
         return asyncio.run(_serve(settings, args.host, args.port, socket_mode=args.socket_mode))
     if args.command == "db":
         asyncio.run(_upgrade(settings))
@@ -75,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument(
         "--socket-mode", action="store_true", help="connect out with SLACK_APP_TOKEN"
+    )
+    serve.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="without Slack credentials, do not start the sandbox (POST /slack/events: 503)",
     )
     db = sub.add_parser("db", help="database schema")
     db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="migrate")
@@ -188,6 +196,56 @@ async def _serve(settings: Settings, host: str, port: int, *, socket_mode: bool)
             finally:
                 await handler.close_async()  # type: ignore[no-untyped-call]
         else:
+            await serving
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _sandbox_wanted(settings: Settings, args: argparse.Namespace) -> bool:
+    if settings.slack_configured or args.socket_mode or args.no_sandbox:
+        return False
+    if not _is_loopback(args.host):
+        # The sandbox page has no login and shows the directory and every code: never
+        # offer it beyond this machine.
+        log.warning("the sandbox runs on a loopback address only (e.g. --host 127.0.0.1)")
+        return False
+    return True
+
+
+async def _serve_sandbox(settings: Settings, host: str, port: int) -> int:
+    """No Slack credentials: the same app, driven by a local Slack emulator and a web page."""
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        sys.stderr.write(f"pinverify: cannot listen on {host}:{port}: {reason}\n")
+        return 1
+    address = socket_address(sock)
+    # One line is all a person needs here; migrations and every request the page makes
+    # would bury it.
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    with sock:
+        async with open_runtime(settings, sandbox_at=address) as runtime:
+            assert runtime.sandbox is not None
+            server = GracefulServer(
+                uvicorn.Config(runtime.server, host=host, port=port, log_level="warning")
+            )
+            try:
+                serving, _bound = await start_in_background(server, sockets=[sock])
+            except ServerDidNotStart:
+                return 1
+            # The one line a person needs; `make run` ends with it.
+            sys.stdout.write(f"PIN Verify sandbox: {runtime.sandbox.url}\n")
+            sys.stdout.flush()
             await serving
     return 0
 

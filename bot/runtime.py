@@ -26,6 +26,13 @@ from bot.locks import KeyedLocks
 from bot.outbox import Deliverer, OutboxHandler, OutboxRelay
 from bot.policy import Policy
 from bot.rendering import MessageRenderer, default_templates
+from bot.sandbox import (
+    Sandbox,
+    new_sandbox_emulator,
+    sandbox_routes,
+    sandbox_settings,
+    start_sandbox,
+)
 from bot.server import create_server
 from bot.settings import Settings
 from bot.ticket_notes import NOTE_FAILING, TICKET_NOTE, TicketNoteHandler
@@ -261,6 +268,7 @@ class Runtime:
     slack_app: AsyncApp | None
     slack_client: AsyncWebClient | None
     server: Starlette
+    sandbox: Sandbox | None = None
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -281,12 +289,20 @@ async def open_runtime(
     migrate: bool = True,
     run_relay: bool = True,
     sleep: Sleep | None = None,
+    sandbox_at: str | None = None,
 ) -> AsyncIterator[Runtime]:
     """Build every part from `settings`, and close them all on the way out.
 
     `sleep` is what send retries wait with (tests pass one that does not really sleep).
+    `sandbox_at` (the base URL the server will answer on) runs the sandbox: the app talks
+    to an in-process Slack emulator mounted on that server. Refused if `settings` carry
+    real Slack credentials.
     """
     clock = clock or SystemClock()
+    emulator = None
+    if sandbox_at is not None:
+        emulator = new_sandbox_emulator()
+        settings = sandbox_settings(settings, emulator, sandbox_at)
     db = Database(make_engine(settings.database_url))
     http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT)
     try:
@@ -360,13 +376,25 @@ async def open_runtime(
             client,
             webhook_secrets(settings, key),
         )
-        server = create_server(deps, slack_app, run_relay=run_relay, webhooks=webhooks)
+        sandbox = None
+        if emulator is not None and sandbox_at is not None:
+            sandbox = await start_sandbox(
+                emulator, settings=settings, db=db, clock=clock, http=http, address=sandbox_at
+            )
+        server = create_server(
+            deps,
+            slack_app,
+            run_relay=run_relay,
+            webhooks=webhooks,
+            extra_routes=sandbox_routes(sandbox) if sandbox is not None else (),
+        )
         yield Runtime(
             settings=settings,
             deps=deps,
             slack_app=slack_app,
             slack_client=client,
             server=server,
+            sandbox=sandbox,
         )
     finally:
         await http.aclose()

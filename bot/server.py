@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
 
@@ -28,8 +28,10 @@ def create_server(
     *,
     run_relay: bool = True,
     webhooks: Sequence[Route] = (),
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """`webhooks`: the providers' delivery-report routes (commands/webhooks.py)."""
+    """`webhooks`: the providers' delivery-report routes (commands/webhooks.py);
+    `extra_routes`: the sandbox's, in sandbox mode only."""
     handler = AsyncSlackRequestHandler(slack_app) if slack_app is not None else None
 
     async def slack_events(request: Request) -> Response:
@@ -65,6 +67,7 @@ def create_server(
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             *webhooks,
+            *extra_routes,
         ],
         lifespan=lifespan,
     )

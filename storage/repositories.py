@@ -460,3 +460,12 @@ async def find_code_send_by_provider_message(
         if send is not None:
             return send
     return None
+
+
+# --- sandbox (issue 6) ------------------------------------------------------------------------
+
+
+async def latest_console_messages(*, session: AsyncSession, limit: int) -> Sequence[ConsoleMessage]:
+    """What the console providers "sent", newest first (the sandbox's phone and inbox)."""
+    query = select(ConsoleMessage).order_by(col(ConsoleMessage.id).desc()).limit(limit)
+    return (await session.scalars(query)).all()

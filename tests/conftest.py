@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +23,17 @@ TEST_SCRUBBED_PREFIXES = (
     *("VONAGE_", "SENDGRID_", "POSTMARK_"),
     *("CRM_", "CONNECTWISE_", "AUTOTASK_", "HALOPSA_", "ZENDESK_"),
 )
+
+# Screenshots and the like that tests leave for a person to look at (gitignored).
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+SESSION_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the artefacts this run wrote (xdist workers' output is not shown otherwise)."""
+    fresh = sorted(path for path in ARTIFACTS.glob("*") if path.stat().st_mtime >= SESSION_STARTED)
+    for path in fresh:
+        terminalreporter.write_line(f"test artefact: {path}")
 
 
 @pytest.fixture(autouse=True)

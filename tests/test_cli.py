@@ -86,13 +86,51 @@ async def test_bad_configuration_stops_start_up_with_one_line(workdir: Path) -> 
     ]
 
 
-async def test_serve_without_slack_says_what_is_missing_and_still_works(workdir: Path) -> None:
+async def test_serve_without_slack_starts_the_sandbox_and_prints_one_line(workdir: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     process = await asyncio.create_subprocess_exec(
         *PINVERIFY,
         "serve",
         "--port",
         "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        cwd=workdir,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
+        match = re.fullmatch(r"PIN Verify sandbox: (http://127\.0\.0\.1:\d+)/sandbox\n", line)
+        assert match, line
+        address = match.group(1)
+        async with httpx.AsyncClient() as client:
+            page = await client.get(f"{address}/sandbox")
+            health = await client.get(f"{address}/healthz")
+            # The app now has a (generated) signing secret: unsigned requests are refused.
+            events = await client.post(f"{address}/slack/events", content=b"x")
+            state = (await client.get(f"{address}/sandbox/api/state")).json()
+        assert page.status_code == 200 and "<title>PIN Verify sandbox</title>" in page.text
+        assert health.json() == {"status": "ok"}
+        assert events.status_code == 401
+        assert [c["name"] for c in state["conversations"]] == ["PIN Verify", "supervisors"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
+    assert process.returncode == 0
+    # Nothing but the one line, even on the way out; only our unsigned request got logged.
+    logged = stderr.decode().splitlines()
+    assert all("Invalid request signature" in line for line in logged), logged
+
+
+async def test_serve_without_slack_and_sandbox_says_what_is_missing(workdir: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    process = await asyncio.create_subprocess_exec(
+        *PINVERIFY,
+        "serve",
+        "--port",
+        "0",
+        "--no-sandbox",
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(root)},
         cwd=workdir,

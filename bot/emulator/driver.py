@@ -23,6 +23,14 @@ from bot.emulator.arguments import MethodArgs
 from bot.emulator.block_kit import MODAL_STACK_LIMIT
 from bot.emulator.chat_methods import parse_message_content
 from bot.emulator.errors import SlackApiFailure
+from bot.emulator.interactions import (
+    Entries,
+    action_object,
+    element_value,
+    find_element,
+    is_stateful,
+    state_from_entries,
+)
 from bot.emulator.records import Channel, Message, StoredView
 from bot.emulator.surfaces import (
     ClientValidationError,
@@ -264,12 +272,15 @@ class SlackDriver:
         surface: Message | StoredView,
         action: dict[str, Any],
         inputs: dict[str, str] | None,
+        *,
+        state: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         payload = self._common("block_actions", user_id)
-        chosen = None
-        if action.get("type") == "static_select":
-            chosen = (action["block_id"], action["action_id"], action["selected_option"])
-        state = build_state_values(surface, inputs, enforce_client_checks=False, chosen=chosen)
+        if state is None:
+            chosen = None
+            if action.get("type") == "static_select":
+                chosen = (action["block_id"], action["action_id"], action["selected_option"])
+            state = build_state_values(surface, inputs, enforce_client_checks=False, chosen=chosen)
         trigger_id = self.emulator.issue_trigger(user_id)
         if isinstance(surface, StoredView):
             surface.state_values = state
@@ -364,6 +375,38 @@ class SlackDriver:
         action["action_ts"] = self._action_ts()
         return await self._post_interaction(self._action_payload(user_id, surface, action, None))
 
+    async def act(
+        self,
+        user_id: str,
+        surface: Message | StoredView,
+        block_id: str,
+        action_id: str,
+        *,
+        entries: Entries | None = None,
+        chosen: Any = None,
+    ) -> httpx.Response:
+        """Use the element (`block_id`, `action_id`) as a client that knows ids does:
+        `chosen` is the raw value picked in a menu (an option's value, a user id...) and
+        `entries` the raw values of every input (block_id → action_id → value).
+
+        Raises LookupError for an element or option that is not shown. A confirm dialog
+        is the client's business: call this only once the user confirmed.
+        """
+        surface = self._current(user_id, surface)
+        found = find_element(surface, block_id, action_id)
+        is_button = found.element.get("type") in ("button", "workflow_button")
+        value = None if is_button else element_value(found.element, chosen)
+        action = action_object(found, value, action_ts=self._action_ts())
+        state = state_from_entries(
+            surface,
+            entries,
+            enforce_client_checks=False,
+            chosen=(block_id, action_id, value) if is_stateful(found) else None,
+        )
+        return await self._post_interaction(
+            self._action_payload(user_id, surface, action, None, state=state)
+        )
+
     # -- modals ---------------------------------------------------------------------
 
     def _modal_on_screen(self, user_id: str, view_id: str) -> StoredView:
@@ -383,6 +426,18 @@ class SlackDriver:
         """
         view = self._modal_on_screen(user_id, view_id)
         view.state_values = build_state_values(view, values, enforce_client_checks=True)
+        return await self._submit(user_id, view)
+
+    async def submit_entries(
+        self, user_id: str, view_id: str, entries: Entries | None
+    ) -> httpx.Response:
+        """`submit_view` for a client that knows ids: `entries` maps block_id → action_id
+        → raw value (see `act`)."""
+        view = self._modal_on_screen(user_id, view_id)
+        view.state_values = state_from_entries(view, entries, enforce_client_checks=True)
+        return await self._submit(user_id, view)
+
+    async def _submit(self, user_id: str, view: StoredView) -> httpx.Response:
         payload = self._common("view_submission", user_id)
         payload = {"type": payload.pop("type"), "team": self._team_json(), **payload}
         payload.update(
