@@ -10,13 +10,10 @@ queries are `POST /{Entity}/query` with a JSON filter and page through `pageDeta
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -36,6 +33,8 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.phones import to_e164
+from providers.http_errors import retry_after
 
 PROVIDER = "autotask"
 LABEL = "Autotask"
@@ -431,7 +430,7 @@ class AutotaskPsa:
         E.164, or case-insensitively for emails), because Autotask keeps free text.
         """
         region = self._config.default_region
-        numbers = [_e164(str(item.get(field) or ""), region) for field in _PHONE_FIELDS]
+        numbers = [to_e164(str(item.get(field) or ""), region) for field in _PHONE_FIELDS]
         if phone is not None:
             if phone not in numbers:
                 return None
@@ -513,18 +512,6 @@ def _phone_fragments(e164: str) -> list[str]:
     return [f"{head}{sep}{tail}" for sep in ("", "-", " ", ".")]
 
 
-def _e164(raw: str, region: str) -> str | None:
-    if not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
@@ -587,7 +574,7 @@ def _raise_for_status(response: httpx.Response, *, what: str, record: str | None
     elif status == 429:
         error = CrmRateLimited(
             f"Autotask is throttling this tenant (429); will try to {what} again later.",
-            retry_after=_retry_after(response),
+            retry_after=retry_after(response),
             status=status,
         )
     elif status >= 500:
@@ -600,22 +587,3 @@ def _raise_for_status(response: httpx.Response, *, what: str, record: str | None
         detail = f": {text[:200]}" if text else ""
         error = CrmRejected(f"Autotask refused to {what} ({status}){detail}.", status=status)
     raise error
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)

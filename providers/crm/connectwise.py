@@ -7,13 +7,10 @@ paging with a `Link` header, and `{"code": …, "message": …, "errors": […]}
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -33,6 +30,8 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.phones import to_e164
+from providers.http_errors import retry_after
 
 PROVIDER = "connectwise"
 LABEL = "ConnectWise PSA"
@@ -301,12 +300,12 @@ class ConnectWisePsa:
         region = self._config.default_region
         matched_phone: str | None = None
         if phone is not None:
-            if not any(_e164(str(c.get("value") or ""), region) == phone for c in phones):
+            if not any(to_e164(str(c.get("value") or ""), region) == phone for c in phones):
                 return None
             matched_phone = phone
         else:
             for candidate in sorted(phones, key=lambda c: not c.get("defaultFlag")):
-                matched_phone = _e164(str(candidate.get("value") or ""), region)
+                matched_phone = to_e164(str(candidate.get("value") or ""), region)
                 if matched_phone:
                     break
         addresses = [str(c.get("value") or "").strip() for c in emails]
@@ -383,18 +382,6 @@ def _phone_pattern(e164: str) -> str | None:
     return "%" + "%".join(groups) + "%"
 
 
-def _e164(raw: str, region: str) -> str | None:
-    if not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
@@ -448,7 +435,7 @@ def _raise_for_status(response: httpx.Response, *, what: str, record: str | None
     elif status == 429:
         error = CrmRateLimited(
             f"ConnectWise is rate limiting requests ({label}); will try to {what} again later.",
-            retry_after=_retry_after(response),
+            retry_after=retry_after(response),
             status=status,
         )
     elif status >= 500:
@@ -489,22 +476,3 @@ def _details(body: dict[str, Any]) -> str:
             field = item.get("field")
             reasons.append(f"{field}: {item['code']}" if isinstance(field, str) else item["code"])
     return ", ".join(reasons[:3])
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)

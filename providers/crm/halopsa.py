@@ -8,16 +8,12 @@ revoked or expired early). Bodies of POST /api/Tickets and /api/Actions are JSON
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 
 import httpx
-import phonenumbers
 
 from providers.crm import (
     ContactQuery,
@@ -32,6 +28,8 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.phones import national_digits, to_e164
+from providers.http_errors import retry_after
 
 NOTE_REF_PREFIX = "PIN Verify ref: "
 # Halo's default "Closed" status; other closed-like statuses are tenant-defined.
@@ -92,7 +90,7 @@ class HaloPsa:
             # Halo stores numbers as typed ("(513) 555-7611", "01234 567890"), so a search for
             # the E.164 form or the full national number can miss. The last four digits are
             # contiguous in every common format; exact matching happens here, on E.164.
-            params["search"] = _national_digits(query.value)[-4:]
+            params["search"] = national_digits(query.value)[-4:]
             params["search_phonenumbers"] = "true"
         else:
             params["search"] = query.value
@@ -214,7 +212,7 @@ class HaloPsa:
         if not isinstance(user, dict) or user.get("id") in (None, ""):
             return None
         numbers = [
-            self._e164(user.get(field))
+            to_e164(user.get(field), self._config.default_region)
             for field in ("mobilenumber", "phonenumber", "mobilenumber2")
         ]
         if wanted_phone is not None and wanted_phone not in numbers:
@@ -245,17 +243,6 @@ class HaloPsa:
             closed=ticket.get("status_id") == _CLOSED_STATUS_ID,
             url=f"{portal}/tickets?id={ticket_id}",
         )
-
-    def _e164(self, raw: Any) -> str | None:
-        if not isinstance(raw, str) or not raw.strip():
-            return None
-        try:
-            number = phonenumbers.parse(raw, self._config.default_region)
-        except phonenumbers.NumberParseException:
-            return None
-        if not phonenumbers.is_possible_number(number):
-            return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     async def _find_note(self, ticket_ref: str, marker: str) -> str | None:
         try:
@@ -397,7 +384,7 @@ def _raise_for_status(response: httpx.Response, action: str) -> NoReturn:
         error = CrmRateLimited(
             f"HaloPSA is throttling requests (429) and could not {action}; it will be retried "
             "shortly.",
-            retry_after=_retry_after(response),
+            retry_after=retry_after(response),
         )
     elif status >= 500:
         error = CrmUnavailable(
@@ -462,27 +449,3 @@ def _first_object(payload: Any) -> dict[str, Any] | None:
     if isinstance(payload, list):
         payload = payload[0] if payload else None
     return payload if isinstance(payload, dict) else None
-
-
-def _national_digits(e164: str) -> str:
-    try:
-        return str(phonenumbers.parse(e164, None).national_number)
-    except phonenumbers.NumberParseException:
-        return "".join(ch for ch in e164 if ch.isdigit())
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None

@@ -7,15 +7,11 @@ offset-paged through `next_page`; a ticket's comments are cursor-paged.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 
 import httpx
-import phonenumbers
 
 from providers.crm import (
     ContactQuery,
@@ -30,6 +26,8 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.phones import national_digits, to_e164
+from providers.http_errors import retry_after
 
 NOTE_REF_PREFIX = "PIN Verify ref: "
 _PER_PAGE = 100  # Zendesk's maximum for search and list endpoints
@@ -71,7 +69,7 @@ class ZendeskSupport:
             wanted_phone = query.value
             # No '+' and no punctuation; the leading '*' matches whatever prefix is stored.
             path = "/search.json"
-            params = {"query": f"type:user phone:*{_national_digits(query.value)}"}
+            params = {"query": f"type:user phone:*{national_digits(query.value)}"}
             field = "results"
         else:
             path = "/users/search.json"
@@ -198,7 +196,7 @@ class ZendeskSupport:
     ) -> bool:
         if wanted_phone is not None:
             # `phone:*digits` is a suffix match; only an exact E.164 match is the caller.
-            return self._e164(user.get("phone")) == wanted_phone
+            return to_e164(user.get("phone"), self._config.default_region) == wanted_phone
         if query.kind is LookupKind.EMAIL:
             email = user.get("email")
             return isinstance(email, str) and email.casefold() == query.value.casefold()
@@ -211,7 +209,7 @@ class ZendeskSupport:
             ref=str(user["id"]),
             name=str(user.get("name") or "").strip(),
             company=companies.get(org, "") if isinstance(org, int) else "",
-            phone_e164=self._e164(user.get("phone")),
+            phone_e164=to_e164(user.get("phone"), self._config.default_region),
             email=email.strip() if isinstance(email, str) and email.strip() else None,
             active=_active(user),
             company_ref=str(org) if isinstance(org, int) else None,
@@ -230,17 +228,6 @@ class ZendeskSupport:
             closed=ticket.get("status") in _CLOSED_STATUSES,
             url=f"{agent_ui}/agent/tickets/{ticket_id}",
         )
-
-    def _e164(self, raw: Any) -> str | None:
-        if not isinstance(raw, str) or not raw.strip():
-            return None
-        try:
-            number = phonenumbers.parse(raw, self._config.default_region)
-        except phonenumbers.NumberParseException:
-            return None
-        if not phonenumbers.is_possible_number(number):
-            return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     async def _organization_names(self, ids: Iterable[Any]) -> dict[int, str]:
         wanted = sorted({org for org in ids if isinstance(org, int)})
@@ -335,7 +322,7 @@ def _raise_for_status(response: httpx.Response, action: str) -> NoReturn:
         error = CrmRateLimited(
             f"Zendesk is rate limiting the API (429) and could not {action}; it will be retried "
             "shortly.",
-            retry_after=_retry_after(response),
+            retry_after=retry_after(response),
         )
     elif status >= 500:
         error = CrmUnavailable(
@@ -417,27 +404,3 @@ def _comment_id(audit: Any) -> str:
         if event.get("type") == "Comment" and event.get("id") is not None:
             return str(event["id"])
     return str(audit.get("id", ""))
-
-
-def _national_digits(e164: str) -> str:
-    try:
-        return str(phonenumbers.parse(e164, None).national_number)
-    except phonenumbers.NumberParseException:
-        return "".join(ch for ch in e164 if ch.isdigit())
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
