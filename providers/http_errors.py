@@ -6,11 +6,15 @@ import math
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 
-from providers.errors import ProviderAuthError, TransientDeliveryError
+from providers.errors import (
+    PermanentDeliveryError,
+    ProviderAuthError,
+    TransientDeliveryError,
+)
 
 HttpFailure = httpx.HTTPError | httpx.InvalidURL
 
@@ -72,3 +76,48 @@ def retry_after(response: httpx.Response) -> float | None:
     if seconds is None or not math.isfinite(seconds):
         return None
     return max(seconds, 0.0)
+
+
+def json_object_or_empty(response: httpx.Response) -> dict[str, Any]:
+    """An error answer's JSON object, or {} when there is none: proxies and outages answer
+    with HTML or nothing, so a vendor's error body is always optional."""
+    try:
+        payload: Any = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def server_error(
+    response: httpx.Response,
+    *,
+    provider: str,
+    summary: str,
+    item: str,
+    sending: bool,
+    vendor_code: str | None,
+) -> TransientDeliveryError:
+    """A 5xx: `summary` says what the vendor had ("Twilio had an internal error (error 20500)");
+    a send that met one may have gone out all the same."""
+    outcome = (
+        f"it is unknown whether the {item} went out — ask the caller before resending"
+        if sending
+        else "try the check again in a moment"
+    )
+    return TransientDeliveryError(
+        f"{summary}; {outcome}.",
+        provider=provider,
+        vendor_code=vendor_code,
+        retry_after=retry_after(response),
+        outcome_unknown=sending,
+    )
+
+
+def unreadable_acceptance(*, provider: str, label: str, item: str) -> PermanentDeliveryError:
+    """The vendor said yes but its reply cannot be read: the message has probably gone out."""
+    return PermanentDeliveryError(
+        f"{label} accepted the {item} but its reply could not be read; it has probably been "
+        "sent — ask the caller before resending.",
+        provider=provider,
+        outcome_unknown=True,
+    )

@@ -33,8 +33,15 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.http import (
+    may_have_arrived,
+    origin,
+    raise_for_status,
+    raise_request_failed,
+    read_json_object,
+)
 from providers.crm.phones import to_e164
-from providers.http_errors import retry_after
+from providers.http_errors import json_object_or_empty
 
 PROVIDER = "autotask"
 LABEL = "Autotask"
@@ -230,9 +237,9 @@ class AutotaskPsa:
             response = await self._send("POST", "Tickets", json=body, what=what)
             if response.status_code not in (200, 201):
                 _raise_for_status(response, what=what, record=None)
-            item_id = _json_object(response, what=what).get("itemId")
+            item_id = read_json_object(response, label=LABEL, what=what).get("itemId")
         except CrmUnavailable as exc:
-            if isinstance(exc, CrmRateLimited) or not _maybe_sent(exc):
+            if isinstance(exc, CrmRateLimited) or not may_have_arrived(exc):
                 raise
             raise CrmUnavailable(
                 "Autotask did not confirm the new ticket; it may have been created — look for "
@@ -297,7 +304,8 @@ class AutotaskPsa:
         response = await self._send("POST", f"Tickets/{ticket_ref}/Notes", json=payload, what=what)
         if response.status_code not in (200, 201):
             _raise_for_status(response, what=what, record=f"Ticket {ticket_ref}")
-        return NoteReceipt(ref=str(_json_object(response, what=what).get("itemId")))
+        note = read_json_object(response, label=LABEL, what=what)
+        return NoteReceipt(ref=str(note.get("itemId")))
 
     async def check_credentials(self) -> None:
         what = "check the credentials"
@@ -329,7 +337,7 @@ class AutotaskPsa:
                         status=response.status_code,
                     )
                 _raise_for_status(response, what=what, record=None)
-            zone = _json_object(response, what=what).get("url")
+            zone = read_json_object(response, label=LABEL, what=what).get("url")
             if not isinstance(zone, str) or urlsplit(zone).scheme not in ("http", "https"):
                 raise CrmUnavailable(
                     "Autotask's zone lookup gave no usable URL; try again shortly."
@@ -355,19 +363,14 @@ class AutotaskPsa:
             return await self._client.request(
                 method, url, params=params, json=json, headers=headers
             )
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise CrmAuthError(
-                f"The Autotask API URL is not usable ({exc.__class__.__name__}): check "
-                "AUTOTASK_API_URL, e.g. https://webservices.autotask.net/ATServicesRest/."
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise CrmUnavailable(
-                f"Autotask did not answer in time when trying to {what}; try again shortly."
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise CrmUnavailable(
-                f"Could not reach Autotask to {what} ({exc.__class__.__name__}); try again shortly."
-            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise_request_failed(
+                exc,
+                label=LABEL,
+                what=what,
+                setting="AUTOTASK_API_URL",
+                example="https://webservices.autotask.net/ATServicesRest/",
+            )
 
     async def _get_item(self, path: str, *, what: str) -> dict[str, Any] | None:
         response = await self._send("GET", path, what=what)
@@ -375,7 +378,7 @@ class AutotaskPsa:
             return None
         if response.status_code != 200:
             _raise_for_status(response, what=what, record=None)
-        item = _json_object(response, what=what).get("item")
+        item = read_json_object(response, label=LABEL, what=what).get("item")
         return item if isinstance(item, dict) else None
 
     async def _query(
@@ -383,14 +386,14 @@ class AutotaskPsa:
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield the items of `POST /{entity}/query`, following `pageDetails.nextPageUrl`."""
         url: str | None = await self._zone_url() + f"{entity}/query"
-        zone_origin = _origin(await self._zone_url())
+        zone_origin = origin(await self._zone_url())
         for _ in range(_MAX_PAGES):
             assert url is not None
             # nextPageUrl must be POSTed with the same filter body again (a GET is a 405).
             response = await self._request("POST", url, json=body, what=what)
             if response.status_code != 200:
                 _raise_for_status(response, what=what, record=None)
-            payload = _json_object(response, what=what)
+            payload = read_json_object(response, label=LABEL, what=what)
             items = payload.get("items")
             if not isinstance(items, list):
                 raise CrmUnavailable(
@@ -402,7 +405,7 @@ class AutotaskPsa:
             details = payload.get("pageDetails")
             url = details.get("nextPageUrl") if isinstance(details, dict) else None
             # Credentials go only to the zone's host, whatever a page link says.
-            if not isinstance(url, str) or not url or _origin(url) != zone_origin:
+            if not isinstance(url, str) or not url or origin(url) != zone_origin:
                 return
 
     async def _company_names(self, refs: set[str | None]) -> dict[str, str]:
@@ -469,13 +472,6 @@ class AutotaskPsa:
         )
 
 
-def _maybe_sent(error: CrmUnavailable) -> bool:
-    """Whether a failed write may still have reached Autotask (it did unless the connection
-    could not even be opened)."""
-    cause = error.__cause__
-    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-
-
 def _ticket(item: dict[str, Any]) -> TicketRecord:
     ref = str(item.get("id"))
     return TicketRecord(
@@ -512,31 +508,8 @@ def _phone_fragments(e164: str) -> list[str]:
     return [f"{head}{sep}{tail}" for sep in ("", "-", " ", ".")]
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
-def _json_object(response: httpx.Response, *, what: str) -> dict[str, Any]:
-    try:
-        payload = response.json()
-    except ValueError as exc:
-        raise CrmUnavailable(
-            f"Autotask's answer could not be read when trying to {what}; try again shortly."
-        ) from exc
-    if not isinstance(payload, dict):
-        raise CrmUnavailable(
-            f"Autotask's answer could not be read when trying to {what}; try again shortly."
-        )
-    return payload
-
-
 def _error_text(response: httpx.Response) -> str:
-    try:
-        payload = response.json()
-    except ValueError:
-        return ""
-    errors = payload.get("errors") if isinstance(payload, dict) else None
+    errors = json_object_or_empty(response).get("errors")
     if not isinstance(errors, list):
         return ""
     return " ".join(str(e) for e in errors if isinstance(e, str))
@@ -545,45 +518,31 @@ def _error_text(response: httpx.Response) -> str:
 def _raise_for_status(response: httpx.Response, *, what: str, record: str | None) -> NoReturn:
     status = response.status_code
     text = _error_text(response)
-    error: CrmError
-    if status == 401:
-        error = CrmAuthError(
-            "Autotask rejected the API user's secret (401): check AUTOTASK_SECRET and that "
-            "the API user is active.",
-            status=status,
-        )
-    elif status == 403:
-        error = CrmAuthError(
-            f"Autotask's API user may not {what} (403): give its security level access to "
-            "Contacts, Companies, Tickets and Ticket Notes.",
-            status=status,
-        )
-    elif status == 500 and _AUTH_500.search(text):
-        error = CrmAuthError(
+    if status == 500 and _AUTH_500.search(text):
+        raise CrmAuthError(
             f"Autotask refused the API user or integration code (500): {_CREDENTIALS_HINT}.",
             status=status,
         )
-    elif status == 404:
-        if record is not None:
-            error = CrmNotFound(f"{record} was not found in Autotask (404).", status=status)
-        else:
-            error = CrmAuthError(
-                f"Autotask answered 404 when trying to {what}: check AUTOTASK_API_URL.",
-                status=status,
-            )
-    elif status == 429:
-        error = CrmRateLimited(
-            f"Autotask is throttling this tenant (429); will try to {what} again later.",
-            retry_after=retry_after(response),
-            status=status,
-        )
-    elif status >= 500:
-        error = CrmUnavailable(
+    raise_for_status(
+        response,
+        unauthorized=(
+            "Autotask rejected the API user's secret (401): check AUTOTASK_SECRET and that "
+            "the API user is active."
+        ),
+        forbidden=(
+            f"Autotask's API user may not {what} (403): give its security level access to "
+            "Contacts, Companies, Tickets and Ticket Notes."
+        ),
+        missing=(
+            f"{record} was not found in Autotask (404)."
+            if record is not None
+            else f"Autotask answered 404 when trying to {what}: check AUTOTASK_API_URL."
+        ),
+        missing_error=CrmNotFound if record is not None else CrmAuthError,
+        rate_limited=f"Autotask is throttling this tenant (429); will try to {what} again later.",
+        server_error=(
             f"Autotask had a server error ({status}) when trying to {what}; try again shortly. "
-            f"If it persists, {_CREDENTIALS_HINT} (Autotask answers 500 for those too).",
-            status=status,
-        )
-    else:
-        detail = f": {text[:200]}" if text else ""
-        error = CrmRejected(f"Autotask refused to {what} ({status}){detail}.", status=status)
-    raise error
+            f"If it persists, {_CREDENTIALS_HINT} (Autotask answers 500 for those too)."
+        ),
+        refused=f"Autotask refused to {what} ({status}){f': {text[:200]}' if text else ''}.",
+    )

@@ -12,7 +12,6 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import httpx
 import phonenumbers
@@ -21,7 +20,6 @@ from providers.crm import (
     ContactQuery,
     ContactRecord,
     CrmAuthError,
-    CrmError,
     CrmNotFound,
     CrmRateLimited,
     CrmRejected,
@@ -30,11 +28,19 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.http import (
+    may_have_arrived,
+    origin,
+    raise_for_status,
+    raise_request_failed,
+    read_json_object,
+)
 from providers.crm.phones import to_e164
-from providers.http_errors import retry_after
+from providers.http_errors import json_object_or_empty
 
 PROVIDER = "connectwise"
 LABEL = "ConnectWise PSA"
+_NAME = "ConnectWise"  # how messages name it
 NOTE_REF_PREFIX = "PIN Verify ref: "
 SUMMARY_MAX = 100  # ConnectWise's service ticket summary column
 _MAX_PAGES = 20  # a search never walks more than this many pages
@@ -169,9 +175,9 @@ class ConnectWisePsa:
             )
             if response.status_code not in (200, 201):
                 _raise_for_status(response, what="create a ticket", record=None)
-            return _ticket(_json_object(response, what="create a ticket"))
+            return _ticket(read_json_object(response, label=_NAME, what="create a ticket"))
         except CrmUnavailable as exc:
-            if isinstance(exc, CrmRateLimited) or not _maybe_sent(exc):
+            if isinstance(exc, CrmRateLimited) or not may_have_arrived(exc):
                 raise
             raise CrmUnavailable(unconfirmed, status=exc.status) from exc
 
@@ -201,7 +207,7 @@ class ConnectWisePsa:
         response = await self._send("POST", path, json=body, what=what)
         if response.status_code not in (200, 201):
             _raise_for_status(response, what=what, record=f"Ticket #{ticket_ref}")
-        note_id = _json_object(response, what=what).get("id")
+        note_id = read_json_object(response, label=_NAME, what=what).get("id")
         return NoteReceipt(ref=str(note_id))
 
     async def check_credentials(self) -> None:
@@ -230,20 +236,14 @@ class ConnectWisePsa:
             return await self._client.request(
                 method, url, params=params, json=json, auth=self._auth, headers=self._headers
             )
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise CrmAuthError(
-                f"The ConnectWise API URL is not usable ({exc.__class__.__name__}): check "
-                "CONNECTWISE_API_URL, e.g. https://api-na.myconnectwise.net/v4_6_release/apis/3.0."
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise CrmUnavailable(
-                f"ConnectWise did not answer in time when trying to {what}; try again shortly."
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise CrmUnavailable(
-                f"Could not reach ConnectWise to {what} ({exc.__class__.__name__}); "
-                "try again shortly."
-            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise_request_failed(
+                exc,
+                label=_NAME,
+                what=what,
+                setting="CONNECTWISE_API_URL",
+                example="https://api-na.myconnectwise.net/v4_6_release/apis/3.0",
+            )
 
     async def _get_one(self, path: str, *, what: str) -> dict[str, Any] | None:
         response = await self._send("GET", path, what=what)
@@ -251,7 +251,7 @@ class ConnectWisePsa:
             return None
         if response.status_code != 200:
             _raise_for_status(response, what=what, record=None)
-        return _json_object(response, what=what)
+        return read_json_object(response, label=_NAME, what=what)
 
     async def _pages(
         self, path: str, params: dict[str, str], *, what: str
@@ -262,7 +262,7 @@ class ConnectWisePsa:
             "page": "1",
             "pageSize": str(self._config.page_size),
         }
-        origin = _origin(self._base)
+        home = origin(self._base)
         for _ in range(_MAX_PAGES):
             assert url is not None
             response = await self._send("GET", url, params=page_params, what=what)
@@ -282,7 +282,7 @@ class ConnectWisePsa:
                     yield item
             url = response.links.get("next", {}).get("url")
             # Credentials go only to the configured host, whatever a Link header says.
-            if not url or _origin(url) != origin:
+            if not url or origin(url) != home:
                 return
             page_params = None  # the next link carries the query
 
@@ -334,13 +334,6 @@ class ConnectWisePsa:
         )
 
 
-def _maybe_sent(error: CrmUnavailable) -> bool:
-    """Whether a failed write may still have reached ConnectWise (it did unless the
-    connection could not even be opened)."""
-    cause = error.__cause__
-    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-
-
 def _ticket(item: dict[str, Any]) -> TicketRecord:
     contact = item.get("contact") if isinstance(item.get("contact"), dict) else None
     company = item.get("company") if isinstance(item.get("company"), dict) else None
@@ -382,82 +375,42 @@ def _phone_pattern(e164: str) -> str | None:
     return "%" + "%".join(groups) + "%"
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
-def _json_object(response: httpx.Response, *, what: str) -> dict[str, Any]:
-    try:
-        payload = response.json()
-    except ValueError as exc:
-        raise CrmUnavailable(
-            f"ConnectWise's answer could not be read when trying to {what}; try again shortly."
-        ) from exc
-    if not isinstance(payload, dict):
-        raise CrmUnavailable(
-            f"ConnectWise's answer could not be read when trying to {what}; try again shortly."
-        )
-    return payload
-
-
 def _raise_for_status(response: httpx.Response, *, what: str, record: str | None) -> NoReturn:
     status = response.status_code
-    body = _error_body(response)
+    body = json_object_or_empty(response)
     code = body.get("code") if isinstance(body.get("code"), str) else None
     label = f"{status} {code}" if code else str(status)
-    error: CrmError
     if status == 400 and "clientid" in _text(body).lower():
-        error = CrmAuthError(
+        raise CrmAuthError(
             f"ConnectWise refused the request without a registered clientId ({label}): set "
             "CONNECTWISE_CLIENT_ID to the clientId issued at developer.connectwise.com.",
             status=status,
         )
-    elif status == 401:
-        error = CrmAuthError(
-            f"ConnectWise rejected the API keys ({label}): {_KEYS_HINT}.", status=status
-        )
-    elif status == 403 or code == "Security":
-        error = CrmAuthError(
-            f"ConnectWise's API member may not {what} ({label}): {_ROLE_HINT}.", status=status
-        )
-    elif status == 404:
-        if record is not None:
-            error = CrmNotFound(f"{record} was not found in ConnectWise ({label}).", status=status)
-        else:
-            # A list endpoint does not 404; ConnectWise cloud answers 404 for a wrong site
-            # or company id.
-            error = CrmAuthError(
-                f"ConnectWise answered 404 when trying to {what}: check CONNECTWISE_API_URL "
-                "(…/v4_6_release/apis/3.0) and CONNECTWISE_COMPANY_ID.",
-                status=status,
-            )
-    elif status == 429:
-        error = CrmRateLimited(
-            f"ConnectWise is rate limiting requests ({label}); will try to {what} again later.",
-            retry_after=retry_after(response),
-            status=status,
-        )
-    elif status >= 500:
-        error = CrmUnavailable(
-            f"ConnectWise had a server error ({label}) when trying to {what}; try again shortly.",
-            status=status,
-        )
-    else:
-        detail = _details(body)
-        error = CrmRejected(
-            f"ConnectWise refused to {what} ({label}){': ' + detail if detail else ''}.",
-            status=status,
-        )
-    raise error
-
-
-def _error_body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        payload = response.json()
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
+    forbidden = f"ConnectWise's API member may not {what} ({label}): {_ROLE_HINT}."
+    if code == "Security" and status != 401:
+        raise CrmAuthError(forbidden, status=status)
+    detail = _details(body)
+    raise_for_status(
+        response,
+        unauthorized=f"ConnectWise rejected the API keys ({label}): {_KEYS_HINT}.",
+        forbidden=forbidden,
+        # A list endpoint does not 404; ConnectWise cloud answers 404 for a wrong site or
+        # company id.
+        missing=(
+            f"{record} was not found in ConnectWise ({label})."
+            if record is not None
+            else f"ConnectWise answered 404 when trying to {what}: check CONNECTWISE_API_URL "
+            "(…/v4_6_release/apis/3.0) and CONNECTWISE_COMPANY_ID."
+        ),
+        missing_error=CrmNotFound if record is not None else CrmAuthError,
+        rate_limited=(
+            f"ConnectWise is rate limiting requests ({label}); will try to {what} again later."
+        ),
+        server_error=(
+            f"ConnectWise had a server error ({label}) when trying to {what}; try again shortly."
+        ),
+        refused=f"ConnectWise refused to {what} ({label}){': ' + detail if detail else ''}.",
+    )
 
 
 def _text(body: dict[str, Any]) -> str:

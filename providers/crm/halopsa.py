@@ -19,17 +19,16 @@ from providers.crm import (
     ContactQuery,
     ContactRecord,
     CrmAuthError,
-    CrmError,
     CrmNotFound,
-    CrmRateLimited,
     CrmRejected,
     CrmUnavailable,
     LookupKind,
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.http import raise_for_status, raise_transport_error
 from providers.crm.phones import national_digits, to_e164
-from providers.http_errors import retry_after
+from providers.http_errors import json_object_or_empty
 
 NOTE_REF_PREFIX = "PIN Verify ref: "
 # Halo's default "Closed" status; other closed-like statuses are tenant-defined.
@@ -305,7 +304,9 @@ class HaloPsa:
                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            _raise_transport_error(exc, action=action, writing=writing, setting="HALOPSA_API_URL")
+            raise_transport_error(
+                exc, label="HaloPSA", action=action, writing=writing, setting="HALOPSA_API_URL"
+            )
 
     async def _access_token(self, *, stale: str | None) -> str:
         """The cached token, renewed when near expiry or when `stale` was just refused."""
@@ -334,7 +335,9 @@ class HaloPsa:
         try:
             response = await self._client.post(self._token_url, data=form, params=params)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            _raise_transport_error(exc, action=action, writing=False, setting="HALOPSA_AUTH_URL")
+            raise_transport_error(
+                exc, label="HaloPSA", action=action, writing=False, setting="HALOPSA_AUTH_URL"
+            )
         if response.status_code in (400, 401, 403):
             error = _oauth_error(response)
             if error == "invalid_scope":
@@ -367,54 +370,26 @@ class HaloPsa:
 
 def _raise_for_status(response: httpx.Response, action: str) -> NoReturn:
     status = response.status_code
-    error: CrmError
-    if status == 401:
-        error = CrmAuthError(
-            f"HaloPSA refused a fresh token while trying to {action} (401): {_CREDENTIALS_HINT}.",
-            status=status,
-        )
-    elif status == 403:
-        error = CrmAuthError(
-            f"HaloPSA does not allow the API application to {action} (403): {_PERMISSIONS_HINT}.",
-            status=status,
-        )
-    elif status == 404:
-        error = CrmNotFound(f"HaloPSA could not {action}: it does not exist (404).", status=status)
-    elif status == 429:
-        error = CrmRateLimited(
+    raise_for_status(
+        response,
+        unauthorized=(
+            f"HaloPSA refused a fresh token while trying to {action} (401): {_CREDENTIALS_HINT}."
+        ),
+        forbidden=(
+            f"HaloPSA does not allow the API application to {action} (403): {_PERMISSIONS_HINT}."
+        ),
+        missing=f"HaloPSA could not {action}: it does not exist (404).",
+        rate_limited=(
             f"HaloPSA is throttling requests (429) and could not {action}; it will be retried "
-            "shortly.",
-            retry_after=retry_after(response),
-        )
-    elif status >= 500:
-        error = CrmUnavailable(
-            f"HaloPSA had a server error ({status}) and could not {action}; try again shortly.",
-            status=status,
-        )
-    else:
-        error = CrmRejected(
-            f"HaloPSA refused to {action} (HTTP {status}); check the ticket and contact in "
-            "HaloPSA.",
-            status=status,
-        )
-    raise error
-
-
-def _raise_transport_error(
-    exc: httpx.HTTPError | httpx.InvalidURL, *, action: str, writing: bool, setting: str
-) -> NoReturn:
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        raise CrmAuthError(f"The HaloPSA URL is not usable: check {setting}.") from exc
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        raise CrmUnavailable(
-            f"Could not reach HaloPSA to {action}; try again shortly (check {setting} if this "
-            "persists)."
-        ) from exc
-    what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped"
-    unknown = " (it may have been saved all the same)" if writing else ""
-    raise CrmUnavailable(
-        f"HaloPSA {what} while trying to {action}{unknown}; try again shortly."
-    ) from exc
+            "shortly."
+        ),
+        server_error=(
+            f"HaloPSA had a server error ({status}) and could not {action}; try again shortly."
+        ),
+        refused=(
+            f"HaloPSA refused to {action} (HTTP {status}); check the ticket and contact in HaloPSA."
+        ),
+    )
 
 
 def _json(response: httpx.Response, action: str) -> Any:
@@ -428,11 +403,7 @@ def _json(response: httpx.Response, action: str) -> Any:
 
 
 def _oauth_error(response: httpx.Response) -> str | None:
-    try:
-        payload = response.json()
-    except ValueError:
-        return None
-    error = payload.get("error") if isinstance(payload, dict) else None
+    error = json_object_or_empty(response).get("error")
     return error if isinstance(error, str) else None
 
 

@@ -17,17 +17,16 @@ from providers.crm import (
     ContactQuery,
     ContactRecord,
     CrmAuthError,
-    CrmError,
     CrmNotFound,
-    CrmRateLimited,
     CrmRejected,
     CrmUnavailable,
     LookupKind,
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.http import raise_for_status, raise_transport_error
 from providers.crm.phones import national_digits, to_e164
-from providers.http_errors import retry_after
+from providers.http_errors import json_object_or_empty
 
 NOTE_REF_PREFIX = "PIN Verify ref: "
 _PER_PAGE = 100  # Zendesk's maximum for search and list endpoints
@@ -298,7 +297,9 @@ class ZendeskSupport:
                 headers={"Accept": "application/json"},
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            _raise_transport_error(exc, action=action, writing=writing)
+            raise_transport_error(
+                exc, label="Zendesk", action=action, writing=writing, setting="ZENDESK_API_URL"
+            )
         if response.status_code >= 400:
             _raise_for_status(response, action)
         return response
@@ -306,44 +307,26 @@ class ZendeskSupport:
 
 def _raise_for_status(response: httpx.Response, action: str) -> NoReturn:
     status = response.status_code
-    error: CrmError
-    if status == 401:
-        error = CrmAuthError(
-            f"Zendesk refused the API credentials (401): {_CREDENTIALS_HINT}.", status=status
-        )
-    elif status == 403:
-        error = CrmAuthError(
-            f"Zendesk does not allow the API user to {action} (403): {_PERMISSIONS_HINT}.",
-            status=status,
-        )
-    elif status == 404:
-        error = CrmNotFound(f"Zendesk could not {action}: it does not exist (404).", status=status)
-    elif status == 429:
-        error = CrmRateLimited(
+    details = _validation_details(response)
+    raise_for_status(
+        response,
+        unauthorized=f"Zendesk refused the API credentials (401): {_CREDENTIALS_HINT}.",
+        forbidden=f"Zendesk does not allow the API user to {action} (403): {_PERMISSIONS_HINT}.",
+        missing=f"Zendesk could not {action}: it does not exist (404).",
+        rate_limited=(
             f"Zendesk is rate limiting the API (429) and could not {action}; it will be retried "
-            "shortly.",
-            retry_after=retry_after(response),
-        )
-    elif status >= 500:
-        error = CrmUnavailable(
-            f"Zendesk had a server error ({status}) and could not {action}; try again shortly.",
-            status=status,
-        )
-    else:
-        details = _validation_details(response)
-        reason = f": {details}" if details else ""
-        error = CrmRejected(f"Zendesk refused to {action} (HTTP {status}){reason}.", status=status)
-    raise error
+            "shortly."
+        ),
+        server_error=(
+            f"Zendesk had a server error ({status}) and could not {action}; try again shortly."
+        ),
+        refused=f"Zendesk refused to {action} (HTTP {status}){f': {details}' if details else ''}.",
+    )
 
 
 def _validation_details(response: httpx.Response) -> str:
     """RecordInvalid's field messages (e.g. "Requester: is suspended"), short and plain."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return ""
-    if not isinstance(payload, dict):
-        return ""
+    payload = json_object_or_empty(response)
     messages: list[str] = []
     details = payload.get("details")
     if isinstance(details, dict):
@@ -356,23 +339,6 @@ def _validation_details(response: httpx.Response) -> str:
         messages.append(payload["description"])
     text = "; ".join(messages)
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _raise_transport_error(
-    exc: httpx.HTTPError | httpx.InvalidURL, *, action: str, writing: bool
-) -> NoReturn:
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        raise CrmAuthError("The Zendesk URL is not usable: check ZENDESK_API_URL.") from exc
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        raise CrmUnavailable(
-            f"Could not reach Zendesk to {action}; try again shortly (check ZENDESK_API_URL if "
-            "this persists)."
-        ) from exc
-    what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped"
-    unknown = " (it may have been saved all the same)" if writing else ""
-    raise CrmUnavailable(
-        f"Zendesk {what} while trying to {action}{unknown}; try again shortly."
-    ) from exc
 
 
 def _json(response: httpx.Response, action: str) -> Mapping[str, Any]:
