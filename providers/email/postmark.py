@@ -16,9 +16,15 @@ from providers.errors import (
     PermanentDeliveryError,
     ProviderAuthError,
     RateLimited,
-    TransientDeliveryError,
 )
-from providers.http_errors import HttpFailure, raise_transport_error, retry_after
+from providers.http_errors import (
+    HttpFailure,
+    json_object_or_empty,
+    raise_transport_error,
+    retry_after,
+    server_error,
+    unreadable_acceptance,
+)
 
 PROVIDER = "postmark"
 LABEL = "Postmark"
@@ -93,12 +99,7 @@ class PostmarkEmail:
             if not isinstance(message_id, str) or not message_id:
                 raise TypeError("MessageID must be a non-empty string")
         except (ValueError, KeyError, TypeError) as exc:
-            raise PermanentDeliveryError(
-                "Postmark accepted the email but its reply could not be read; it has probably "
-                "been sent — ask the caller before resending.",
-                provider=PROVIDER,
-                outcome_unknown=True,
-            ) from exc
+            raise unreadable_acceptance(provider=PROVIDER, label=LABEL, item="email") from exc
         return EmailReceipt(provider=PROVIDER, message_id=message_id, status="sent")
 
     async def check_credentials(self) -> None:
@@ -184,17 +185,13 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             vendor_code=vendor_code,
         )
     elif status >= 500:
-        outcome = (
-            "it is unknown whether the email went out — ask the caller before resending"
-            if sending
-            else "try the check again in a moment"
-        )
-        error = TransientDeliveryError(
-            f"Postmark had a server error (HTTP {status}); {outcome}.",
+        error = server_error(
+            response,
             provider=PROVIDER,
+            summary=f"Postmark had a server error (HTTP {status})",
+            item="email",
+            sending=sending,
             vendor_code=vendor_code,
-            retry_after=retry_after(response),
-            outcome_unknown=sending,
         )
     else:
         error = PermanentDeliveryError(
@@ -209,12 +206,7 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
 def _error_code(response: httpx.Response) -> tuple[int | None, str]:
     # Proxies and outages answer with HTML or nothing, so the JSON body is optional. The
     # message text is only matched against, never shown: it quotes addresses.
-    try:
-        payload: Any = response.json()
-    except ValueError:
-        return None, ""
-    if not isinstance(payload, dict):
-        return None, ""
+    payload = json_object_or_empty(response)
     code = payload.get("ErrorCode")
     text = payload.get("Message")
     return (

@@ -16,9 +16,14 @@ from providers.errors import (
     PermanentDeliveryError,
     ProviderAuthError,
     RateLimited,
-    TransientDeliveryError,
 )
-from providers.http_errors import HttpFailure, raise_transport_error, retry_after
+from providers.http_errors import (
+    HttpFailure,
+    json_object_or_empty,
+    raise_transport_error,
+    retry_after,
+    server_error,
+)
 
 PROVIDER = "sendgrid"
 LABEL = "SendGrid"
@@ -193,17 +198,13 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             retry_after=retry_after(response),
         )
     elif status >= 500:
-        outcome = (
-            "it is unknown whether the email went out — ask the caller before resending"
-            if sending
-            else "try the check again in a moment"
-        )
-        error = TransientDeliveryError(
-            f"SendGrid had a server error ({status}); {outcome}.",
+        error = server_error(
+            response,
             provider=PROVIDER,
+            summary=f"SendGrid had a server error ({status})",
+            item="email",
+            sending=sending,
             vendor_code=vendor_code,
-            retry_after=retry_after(response),
-            outcome_unknown=sending,
         )
     else:
         # The field names are ours, never the recipient's data, so they are safe to show.
@@ -218,11 +219,7 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
 
 def _errors(response: httpx.Response) -> list[dict[str, Any]]:
     # Proxies and outages answer with HTML or nothing, so the JSON body is optional.
-    try:
-        payload: Any = response.json()
-    except ValueError:
-        return []
-    errors = payload.get("errors") if isinstance(payload, dict) else None
+    errors = json_object_or_empty(response).get("errors")
     if not isinstance(errors, list):
         return []
     return [e for e in errors if isinstance(e, dict)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -14,9 +14,15 @@ from providers.errors import (
     PermanentDeliveryError,
     ProviderAuthError,
     RateLimited,
-    TransientDeliveryError,
 )
-from providers.http_errors import HttpFailure, raise_transport_error, retry_after
+from providers.http_errors import (
+    HttpFailure,
+    json_object_or_empty,
+    raise_transport_error,
+    retry_after,
+    server_error,
+    unreadable_acceptance,
+)
 from providers.sms import SmsMessage, SmsReceipt
 
 PROVIDER = "twilio"
@@ -91,12 +97,7 @@ class TwilioSms:
             if not (isinstance(sid, str) and isinstance(status, str) and sid):
                 raise TypeError("sid and status must be non-empty strings")
         except (ValueError, KeyError, TypeError) as exc:
-            raise PermanentDeliveryError(
-                "Twilio accepted the SMS but its reply could not be read; it has probably "
-                "been sent — ask the caller before resending.",
-                provider=PROVIDER,
-                outcome_unknown=True,
-            ) from exc
+            raise unreadable_acceptance(provider=PROVIDER, label="Twilio", item="SMS") from exc
         return SmsReceipt(provider=PROVIDER, message_id=sid, status=status)
 
     async def check_credentials(self) -> None:
@@ -152,17 +153,13 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             retry_after=retry_after(response),
         )
     elif status >= 500:
-        outcome = (
-            "it is unknown whether the SMS went out — ask the caller before resending"
-            if sending
-            else "try the check again in a moment"
-        )
-        error = TransientDeliveryError(
-            f"Twilio had an internal error ({label}); {outcome}.",
+        error = server_error(
+            response,
             provider=PROVIDER,
+            summary=f"Twilio had an internal error ({label})",
+            item="SMS",
+            sending=sending,
             vendor_code=vendor_code,
-            retry_after=retry_after(response),
-            outcome_unknown=sending,
         )
     elif code in _PERMANENT_ERRORS:
         error = PermanentDeliveryError(
@@ -178,11 +175,7 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
 
 def _error_code(response: httpx.Response) -> int | None:
     # Proxies and outages answer with HTML or nothing, so the JSON body is optional.
-    try:
-        payload: Any = response.json()
-    except ValueError:
-        return None
-    code = payload.get("code") if isinstance(payload, dict) else None
+    code = json_object_or_empty(response).get("code")
     if isinstance(code, bool):
         return None
     if isinstance(code, int):

@@ -15,7 +15,13 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from providers.http_errors import HttpFailure, raise_transport_error, retry_after
+from providers.http_errors import (
+    HttpFailure,
+    raise_transport_error,
+    retry_after,
+    server_error,
+    unreadable_acceptance,
+)
 from providers.sms import SmsMessage, SmsReceipt
 from providers.sms.segments import is_gsm7
 
@@ -118,12 +124,7 @@ class VonageSms:
                 raise _error_for_status(str(status))
         message_id = parts[0].get("message-id")
         if not isinstance(message_id, str) or not message_id:
-            raise PermanentDeliveryError(
-                "Vonage accepted the SMS but its reply could not be read; it has probably "
-                "been sent — ask the caller before resending.",
-                provider=PROVIDER,
-                outcome_unknown=True,
-            )
+            raise unreadable_acceptance(provider=PROVIDER, label=LABEL, item="SMS")
         return SmsReceipt(provider=PROVIDER, message_id=message_id, status="accepted")
 
     async def check_credentials(self) -> None:
@@ -240,17 +241,13 @@ def _raise_for_http_status(response: httpx.Response, *, sending: bool) -> NoRetu
             retry_after=retry_after(response),
         )
     elif status >= 500:
-        outcome = (
-            "it is unknown whether the SMS went out — ask the caller before resending"
-            if sending
-            else "try the check again in a moment"
-        )
-        error = TransientDeliveryError(
-            f"Vonage had a server error (HTTP {status}); {outcome}.",
+        error = server_error(
+            response,
             provider=PROVIDER,
+            summary=f"Vonage had a server error (HTTP {status})",
+            item="SMS",
+            sending=sending,
             vendor_code=vendor_code,
-            retry_after=retry_after(response),
-            outcome_unknown=sending,
         )
     else:
         error = PermanentDeliveryError(
