@@ -12,12 +12,10 @@ Assumes (not verified against Postmark): the exact `Message` wording, and a 429 
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import re
 import secrets
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -28,6 +26,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.vendor import ScriptedFake
 
 TEST_TOKEN = "POSTMARK_API_TEST"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -60,36 +60,30 @@ class _Fault:
     retry_after: str | None
 
 
-class FakePostmark:
+class FakePostmark(ScriptedFake[_Fault]):
     def __init__(
         self,
         *,
         server_token: str | None = None,
         sender_signatures: frozenset[str] = frozenset({"helpdesk@msp.example"}),
     ) -> None:
+        super().__init__()
         self.server_token = server_token or str(uuid.uuid4())
         self.sender_signatures = sender_signatures
         self.account_pending = False
         self.messages: list[PostmarkMail] = []
         self.requests: list[PostmarkRequest] = []
-        self._faults: deque[_Fault] = deque()
-        self._delays: deque[float] = deque()
 
     def reset(self) -> None:
         self.messages.clear()
         self.requests.clear()
         self.account_pending = False
-        self._faults.clear()
-        self._delays.clear()
+        self._forget_script()
 
     def fail_next(self, *, status: int, times: int = 1, retry_after: float | None = None) -> None:
         """The next `times` requests get `status` (429 with Postmark's body), before checks."""
         header = None if retry_after is None else str(retry_after)
-        self._faults.extend(_Fault(status, header) for _ in range(times))
-
-    def delay_next(self, seconds: float, *, times: int = 1) -> None:
-        """Hold the reply to the next `times` requests; the email is still accepted first."""
-        self._delays.extend(seconds for _ in range(times))
+        self._queue_faults(_Fault(status, header), times)
 
     def asgi_app(self) -> Starlette:
         return Starlette(
@@ -158,8 +152,8 @@ class FakePostmark:
         except ValueError:
             payload = None
         self.requests.append(PostmarkRequest("POST", request.url.path, token, payload))
-        if self._faults:
-            return _fault_response(self._faults.popleft())
+        if (fault := self._next_fault()) is not None:
+            return _fault_response(fault)
         if not token:
             return _error(
                 401,
@@ -209,8 +203,8 @@ class FakePostmark:
     async def _server(self, request: Request) -> Response:
         token = request.headers.get("x-postmark-server-token")
         self.requests.append(PostmarkRequest("GET", request.url.path, token, None))
-        if self._faults:
-            return _fault_response(self._faults.popleft())
+        if (fault := self._next_fault()) is not None:
+            return _fault_response(fault)
         if not (token and self._token_ok(token)):
             return _error(401, 10, "The Server Token you provided was invalid.")
         await self._maybe_delay(request)
@@ -257,15 +251,6 @@ class FakePostmark:
                 "the same domain as the 'From' address.",
             )
         return None
-
-    async def _maybe_delay(self, request: Request) -> None:
-        if not self._delays:
-            return
-        deadline = asyncio.get_running_loop().time() + self._delays.popleft()
-        while asyncio.get_running_loop().time() < deadline:
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(0.01)
 
 
 def _address(value: Any) -> str | None:

@@ -13,11 +13,9 @@ email check as simple as "one @ and a dot in the domain".
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +24,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.vendor import ScriptedFake
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
@@ -60,13 +60,14 @@ class _Fault:
     rate_limit_reset: float | None
 
 
-class FakeSendGrid:
+class FakeSendGrid(ScriptedFake[_Fault]):
     def __init__(
         self,
         *,
         api_key: str | None = None,
         verified_senders: frozenset[str] = frozenset({"helpdesk@msp.example"}),
     ) -> None:
+        super().__init__()
         self.api_key = api_key or "SG." + secrets.token_urlsafe(16) + "." + secrets.token_urlsafe(
             24
         )
@@ -77,16 +78,13 @@ class FakeSendGrid:
         self.credits_exhausted = False
         self.messages: list[SendGridMail] = []
         self.requests: list[SendGridRequest] = []
-        self._faults: deque[_Fault] = deque()
-        self._delays: deque[float] = deque()
 
     def reset(self) -> None:
         self.messages.clear()
         self.requests.clear()
         self.keys.clear()
         self.credits_exhausted = False
-        self._faults.clear()
-        self._delays.clear()
+        self._forget_script()
 
     def fail_next(
         self,
@@ -99,11 +97,7 @@ class FakeSendGrid:
         """The next `times` requests get `status`, before any checks. A 429 may carry
         `Retry-After` and/or `X-RateLimit-Reset` (now + `rate_limit_reset_in`)."""
         header = None if retry_after is None else str(retry_after)
-        self._faults.extend(_Fault(status, header, rate_limit_reset_in) for _ in range(times))
-
-    def delay_next(self, seconds: float, *, times: int = 1) -> None:
-        """Hold the reply to the next `times` requests; the mail is still accepted first."""
-        self._delays.extend(seconds for _ in range(times))
+        self._queue_faults(_Fault(status, header, rate_limit_reset_in), times)
 
     def asgi_app(self) -> Starlette:
         return Starlette(
@@ -140,8 +134,8 @@ class FakeSendGrid:
         except ValueError:
             payload = None
         self.requests.append(SendGridRequest("POST", request.url.path, authorization, payload))
-        if self._faults:
-            return _fault_response(self._faults.popleft())
+        if (fault := self._next_fault()) is not None:
+            return _fault_response(fault)
         scopes = self._scopes_of(authorization)
         if scopes is None:
             return _errors(
@@ -191,8 +185,8 @@ class FakeSendGrid:
     async def _scopes(self, request: Request) -> Response:
         authorization = request.headers.get("authorization")
         self.requests.append(SendGridRequest("GET", request.url.path, authorization, None))
-        if self._faults:
-            return _fault_response(self._faults.popleft())
+        if (fault := self._next_fault()) is not None:
+            return _fault_response(fault)
         scopes = self._scopes_of(authorization)
         if scopes is None:
             return _errors(401, "authorization required", None)
@@ -206,15 +200,6 @@ class FakeSendGrid:
         if secrets.compare_digest(key.encode(), self.api_key.encode()):
             return FULL_ACCESS_SCOPES
         return self.keys.get(key)
-
-    async def _maybe_delay(self, request: Request) -> None:
-        if not self._delays:
-            return
-        deadline = asyncio.get_running_loop().time() + self._delays.popleft()
-        while asyncio.get_running_loop().time() < deadline:
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(0.01)
 
 
 def _validate(payload: dict[str, Any]) -> tuple[str, str] | None:

@@ -13,15 +13,12 @@ and To must be strict E.164.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import binascii
 import hashlib
 import hmac
 import re
 import secrets
 import time
-from collections import deque
 from dataclasses import dataclass
 from email.utils import formatdate
 from urllib.parse import parse_qsl
@@ -31,6 +28,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.vendor import ScriptedFake, basic_auth_matches
 
 API_VERSION = "2010-04-01"
 TEST_FROM_NUMBER = "+15005550006"
@@ -88,7 +87,7 @@ class _Fault:
     retry_after: str | None
 
 
-class FakeTwilio:
+class FakeTwilio(ScriptedFake[_Fault]):
     def __init__(
         self,
         *,
@@ -96,20 +95,18 @@ class FakeTwilio:
         auth_token: str | None = None,
         owned_numbers: frozenset[str] = frozenset({TEST_FROM_NUMBER}),
     ) -> None:
+        super().__init__()
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
         self.auth_token = auth_token or secrets.token_hex(16)
         self.owned_numbers = owned_numbers
         self.messages: list[SentSms] = []
         self.requests: list[RecordedRequest] = []
-        self._faults: deque[_Fault] = deque()
-        self._delays: deque[float] = deque()
 
     def reset(self) -> None:
         """Forget messages, requests and pending faults (for a server shared by many tests)."""
         self.messages.clear()
         self.requests.clear()
-        self._faults.clear()
-        self._delays.clear()
+        self._forget_script()
 
     def fail_next(
         self,
@@ -123,12 +120,7 @@ class FakeTwilio:
         if code is None:
             code = {401: 20003, 429: 20429, 500: 20500, 503: 20503}.get(status)
         header = None if retry_after is None else str(retry_after)
-        self._faults.extend(_Fault(status, code, header) for _ in range(times))
-
-    def delay_next(self, seconds: float, *, times: int = 1) -> None:
-        """Hold the reply to the next `times` requests; the message is still accepted first,
-        as when Twilio queued it but the answer was lost (the client cannot tell)."""
-        self._delays.extend(seconds for _ in range(times))
+        self._queue_faults(_Fault(status, code, header), times)
 
     async def post_status_callback(
         self,
@@ -181,8 +173,8 @@ class FakeTwilio:
         form = await _read_form(request)
         authenticated = self._authenticated(request)
         self.requests.append(RecordedRequest("POST", request.url.path, form, authenticated))
-        if self._faults:
-            return _fault_response(self._faults.popleft())
+        if (fault := self._next_fault()) is not None:
+            return _fault_response(fault)
         if not authenticated:
             return _unauthenticated()
         to, from_, body = form.get("To"), form.get("From"), form.get("Body")
@@ -242,8 +234,8 @@ class FakeTwilio:
     async def _fetch_account(self, request: Request) -> Response:
         authenticated = self._authenticated(request)
         self.requests.append(RecordedRequest("GET", request.url.path, {}, authenticated))
-        if self._faults:
-            return _fault_response(self._faults.popleft())
+        if (fault := self._next_fault()) is not None:
+            return _fault_response(fault)
         if not authenticated:
             return _unauthenticated()
         await self._maybe_delay(request)
@@ -261,26 +253,7 @@ class FakeTwilio:
     def _authenticated(self, request: Request) -> bool:
         if request.path_params["sid"] != self.account_sid:
             return False
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            return False
-        expected = f"{self.account_sid}:{self.auth_token}".encode()
-        return hmac.compare_digest(decoded, expected)
-
-    async def _maybe_delay(self, request: Request) -> None:
-        if not self._delays:
-            return
-        deadline = asyncio.get_running_loop().time() + self._delays.popleft()
-        # Polling for the client's disconnect lets the server stop promptly once a test's
-        # client has timed out, instead of holding shutdown for the whole delay.
-        while asyncio.get_running_loop().time() < deadline:
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(0.01)
+        return basic_auth_matches(request, self.account_sid, self.auth_token)
 
 
 async def _read_form(request: Request) -> dict[str, str]:

@@ -12,14 +12,10 @@ endpoint answers 401 with an empty JSON problem body.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
 import hmac
 import json
 import re
 import secrets
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -30,6 +26,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.vendor import ScriptedFake, basic_auth_matches
 
 # Destinations (digits, as Vonage takes them) that get a documented error status.
 MAGIC_TO_STATUS: dict[str, tuple[str, str]] = {
@@ -78,7 +76,7 @@ class _Fault:
     retry_after: str | None
 
 
-class FakeVonage:
+class FakeVonage(ScriptedFake[_Fault]):
     def __init__(
         self,
         *,
@@ -86,35 +84,29 @@ class FakeVonage:
         api_secret: str | None = None,
         balance: float = 15.53,
     ) -> None:
+        super().__init__()
         self.api_key = api_key or secrets.token_hex(4)
         self.api_secret = api_secret or secrets.token_hex(8)
         self.balance = balance
         self.messages: list[VonageSentSms] = []
         self.requests: list[VonageRequest] = []
-        self._faults: deque[_Fault] = deque()
-        self._delays: deque[float] = deque()
 
     def reset(self) -> None:
         self.messages.clear()
         self.requests.clear()
-        self._faults.clear()
-        self._delays.clear()
+        self._forget_script()
         self.balance = 15.53
 
     def fail_next(self, *, status: str, times: int = 1) -> None:
         """The next `times` SMS requests answer HTTP 200 with this error `status`."""
-        self._faults.extend(_Fault(status, 200, None) for _ in range(times))
+        self._queue_faults(_Fault(status, 200, None), times)
 
     def fail_http_next(
         self, *, http_status: int, times: int = 1, retry_after: float | None = None
     ) -> None:
         """The next `times` requests answer a bare HTTP error (a proxy, an outage)."""
         header = None if retry_after is None else str(retry_after)
-        self._faults.extend(_Fault(None, http_status, header) for _ in range(times))
-
-    def delay_next(self, seconds: float, *, times: int = 1) -> None:
-        """Hold the reply to the next `times` requests; the SMS is still accepted first."""
-        self._delays.extend(seconds for _ in range(times))
+        self._queue_faults(_Fault(None, http_status, header), times)
 
     def asgi_app(self) -> Starlette:
         return Starlette(
@@ -162,8 +154,7 @@ class FakeVonage:
         form = await _read_form(request)
         authenticated = self._credentials_ok(request, form)
         self.requests.append(VonageRequest("POST", request.url.path, form, authenticated))
-        if self._faults:
-            fault = self._faults.popleft()
+        if (fault := self._next_fault()) is not None:
             if fault.status is None:
                 return _bare(fault)
             return _rejected(fault.status, _ERROR_TEXT.get(fault.status, "Error"))
@@ -206,8 +197,8 @@ class FakeVonage:
         query = dict(request.query_params)
         authenticated = self._credentials_ok(request, query)
         self.requests.append(VonageRequest("GET", request.url.path, query, authenticated))
-        if self._faults:
-            return _bare(self._faults.popleft())
+        if (fault := self._next_fault()) is not None:
+            return _bare(fault)
         if not authenticated:
             return JSONResponse(
                 {
@@ -220,27 +211,10 @@ class FakeVonage:
         return JSONResponse({"value": self.balance, "autoReload": False})
 
     def _credentials_ok(self, request: Request, fields: dict[str, str]) -> bool:
-        expected = f"{self.api_key}:{self.api_secret}".encode()
         if "api_key" in fields or "api_secret" in fields:
             given = f"{fields.get('api_key', '')}:{fields.get('api_secret', '')}".encode()
-            return hmac.compare_digest(given, expected)
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            return False
-        return hmac.compare_digest(decoded, expected)
-
-    async def _maybe_delay(self, request: Request) -> None:
-        if not self._delays:
-            return
-        deadline = asyncio.get_running_loop().time() + self._delays.popleft()
-        while asyncio.get_running_loop().time() < deadline:
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(0.01)
+            return hmac.compare_digest(given, f"{self.api_key}:{self.api_secret}".encode())
+        return basic_auth_matches(request, self.api_key, self.api_secret)
 
 
 async def _read_form(request: Request) -> dict[str, str]:

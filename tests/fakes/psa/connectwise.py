@@ -16,10 +16,7 @@ needs only summary and company (a default board), and its contact must belong to
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import hmac
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -35,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from providers.crm.connectwise import ConnectWiseConfig, ConnectWisePsa
 from tests.fakes.psa.common import FakePsa, StoredContact, StoredTicket
+from tests.fakes.vendor import basic_auth_matches
 
 API_PREFIX = "/v4_6_release/apis/3.0"
 DEFAULT_PAGE_SIZE = 25
@@ -196,13 +194,8 @@ class FakeConnectWise(FakePsa):
                 "clientId is required: register an integration to get a clientId.",
                 errors=[{"code": "Required", "field": "clientId", "message": "clientId"}],
             )
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        try:
-            decoded = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            decoded = b""
-        expected = f"{self.company_id}+{self.public_key}:{self.private_key}".encode()
-        if scheme.lower() != "basic" or not hmac.compare_digest(decoded, expected):
+        user = f"{self.company_id}+{self.public_key}"
+        if not basic_auth_matches(request, user, self.private_key):
             return _error(401, "Unauthorized", "Authentication failed.")
         return None
 

@@ -21,9 +21,6 @@ indexed immediately (the real index lags by minutes); `per_page` is capped at
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -38,6 +35,7 @@ from starlette.routing import BaseRoute, Route
 
 from providers.crm.zendesk import ZendeskConfig, ZendeskSupport
 from tests.fakes.psa.common import FakePsa, StoredContact, StoredNote, StoredTicket
+from tests.fakes.vendor import basic_auth_matches
 
 _ERRORS: dict[int, dict[str, Any]] = {
     401: {"error": "Couldn't authenticate you"},
@@ -136,17 +134,9 @@ class FakeZendesk(FakePsa):
 
     def _credentials(self, request: Request) -> bool | None:
         """True for the right token, False for wrong credentials, None for none at all."""
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if not encoded:
+        if not request.headers.get("authorization", "").partition(" ")[2]:
             return None
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            return False
-        expected = f"{self.email}/token:{self.api_token}".encode()
-        return hmac.compare_digest(decoded, expected)
+        return basic_auth_matches(request, f"{self.email}/token", self.api_token)
 
     def _refused(self, request: Request) -> Response | None:
         return None if self._credentials(request) else self.error_response(401)
