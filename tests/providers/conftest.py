@@ -14,6 +14,9 @@ from tests.fakes.vonage import FakeVonage
 from tests.providers.support import PostmarkEnv, SendGridEnv, TwilioEnv, VonageEnv
 from tests.support.asgi import running_server
 
+# The shared contract checks assert outside test modules: rewrite them for readable failures.
+pytest.register_assert_rewrite("tests.providers.delivery_contract")
+
 
 # uvicorn spends ~0.2 s shutting down, so a module shares one FakeTwilio server and each
 # test resets it; modules using it run in a module-wide loop (see their `pytestmark`).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,14 +22,12 @@ from providers.errors import (
     DeliveryError,
     FailureReason,
     InvalidRecipient,
-    ProviderAuthError,
     RateLimited,
-    TransientDeliveryError,
 )
 from tests.fakes.smtp import FakeSmtpServer, ReceivedMail, running_smtp_server, tls_contexts
+from tests.providers import delivery_contract as contract
 from tests.providers.support import (
     EMAIL_SENDER,
-    CredentialsCheck,
     InMemorySink,
     PostmarkEnv,
     SendGridEnv,
@@ -47,6 +44,8 @@ TEXT = f"Bonjour Jane,\n\nVotre code est {CODE}. Il expire dans 10 minutes.\n\nâ
 HTML = f"<p>Bonjour Jane,</p><p>Votre code est <b>{CODE}</b>.</p>"
 SMTP_USER = "pinverify"
 SMTP_PASSWORD = "s3cret-smtp-password"
+# What no error may show the agent.
+PRIVATE = (TO, TEXT, CODE, SMTP_PASSWORD)
 
 
 @dataclass
@@ -196,12 +195,7 @@ def faults_of(harness: EmailHarness) -> EmailFaults:
 
 
 def assert_shape(error: DeliveryError, harness: EmailHarness, reason: FailureReason) -> None:
-    assert error.reason is reason
-    assert error.provider == harness.sender.name
-    assert error.message
-    # The flag the retrier reads and the words the agent reads say the same thing.
-    assert error.outcome_unknown == ("unknown whether" in error.message)
-    assert_agent_safe(error, TO, TEXT, CODE, SMTP_PASSWORD)
+    contract.assert_shape(error, harness, reason, private=PRIVATE)
 
 
 async def test_send_delivers_the_message_intact(harness: EmailHarness) -> None:
@@ -246,14 +240,7 @@ async def test_invalid_recipient_is_final_and_nothing_is_sent(harness: EmailHarn
 
 
 async def test_wrong_credentials_are_an_auth_error(harness: EmailHarness) -> None:
-    faults = faults_of(harness)
-
-    with pytest.raises(ProviderAuthError) as caught:
-        await faults.wrong_credentials().send(mail())
-
-    assert_shape(caught.value, harness, FailureReason.AUTH)
-    assert not caught.value.retryable
-    assert harness.delivered() == []
+    await contract.check_wrong_credentials_are_an_auth_error(harness, mail(), private=PRIVATE)
 
 
 async def test_rate_limit_is_retryable(harness: EmailHarness) -> None:
@@ -275,49 +262,18 @@ async def test_rate_limit_is_retryable(harness: EmailHarness) -> None:
 
 
 async def test_transient_failure_is_retryable(harness: EmailHarness) -> None:
-    faults = faults_of(harness)
-    faults.fail_next()
-
-    with pytest.raises(TransientDeliveryError) as caught:
-        await harness.sender.send(mail())
-
-    assert_shape(caught.value, harness, FailureReason.TRANSIENT)
-    assert caught.value.retryable
+    await contract.check_transient_failure_is_retryable(harness, mail(), private=PRIVATE)
 
 
 async def test_timeout_is_transient_and_prompt(harness: EmailHarness) -> None:
-    faults = faults_of(harness)
-    impatient = faults.impatient_after_delay()
-
-    started = time.monotonic()
-    with pytest.raises(TransientDeliveryError) as caught:
-        await impatient.send(mail())
-
-    assert time.monotonic() - started < 2.0
-    assert_shape(caught.value, harness, FailureReason.TRANSIENT)
-    assert caught.value.outcome_unknown
+    await contract.check_timeout_is_transient_and_prompt(harness, mail(), private=PRIVATE)
 
 
 async def test_every_vendor_adapter_checks_credentials_without_sending(
     harness: EmailHarness,
 ) -> None:
-    if harness.faults is None:
-        # The console provider has nothing to check: `providers check` reports it as such.
-        assert not isinstance(harness.sender, CredentialsCheck)
-        return
-    assert isinstance(harness.sender, CredentialsCheck)
-
-    await harness.sender.check_credentials()
-
-    assert harness.delivered() == []
+    await contract.check_credentials_without_sending(harness)
 
 
 async def test_check_credentials_rejects_wrong_ones(harness: EmailHarness) -> None:
-    faults = faults_of(harness)
-    wrong = faults.wrong_credentials()
-    assert isinstance(wrong, CredentialsCheck)
-
-    with pytest.raises(ProviderAuthError) as caught:
-        await wrong.check_credentials()
-
-    assert caught.value.provider == harness.sender.name
+    await contract.check_credentials_rejects_wrong_ones(harness)

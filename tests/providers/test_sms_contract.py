@@ -7,7 +7,6 @@ adapter joins by adding a harness below, and must then pass every test here.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,14 +17,12 @@ from providers.errors import (
     FailureReason,
     InvalidRecipient,
     OptedOut,
-    ProviderAuthError,
     RateLimited,
-    TransientDeliveryError,
 )
 from providers.sms import SmsMessage, SmsSender
 from providers.sms.console import ConsoleSms
+from tests.providers import delivery_contract as contract
 from tests.providers.support import (
-    CredentialsCheck,
     InMemorySink,
     TwilioEnv,
     VonageEnv,
@@ -37,6 +34,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CODE = "482913"
 BODY = f"Votre code PIN Verify : {CODE}\nIl expire dans 10 minutes — ne le partagez pas."
+# What no error may show the agent.
+PRIVATE = (TO, BODY, CODE)
 
 
 @dataclass
@@ -124,12 +123,7 @@ def faults_of(harness: SmsHarness) -> SmsFaults:
 
 
 def assert_shape(error: DeliveryError, harness: SmsHarness, reason: FailureReason) -> None:
-    assert error.reason is reason
-    assert error.provider == harness.sender.name
-    assert error.message
-    # The flag the retrier reads and the words the agent reads say the same thing.
-    assert error.outcome_unknown == ("unknown whether" in error.message)
-    assert_agent_safe(error, TO, BODY, CODE)
+    contract.assert_shape(error, harness, reason, private=PRIVATE)
 
 
 async def test_send_delivers_the_message_intact(harness: SmsHarness) -> None:
@@ -174,14 +168,7 @@ async def test_opted_out_recipient_is_final_and_points_to_email(harness: SmsHarn
 
 
 async def test_wrong_credentials_are_an_auth_error(harness: SmsHarness) -> None:
-    faults = faults_of(harness)
-
-    with pytest.raises(ProviderAuthError) as caught:
-        await faults.wrong_credentials().send(sms())
-
-    assert_shape(caught.value, harness, FailureReason.AUTH)
-    assert not caught.value.retryable
-    assert harness.delivered() == []
+    await contract.check_wrong_credentials_are_an_auth_error(harness, sms(), private=PRIVATE)
 
 
 async def test_rate_limit_is_retryable_after_a_wait(harness: SmsHarness) -> None:
@@ -202,49 +189,18 @@ async def test_rate_limit_is_retryable_after_a_wait(harness: SmsHarness) -> None
 
 
 async def test_transient_failure_is_retryable(harness: SmsHarness) -> None:
-    faults = faults_of(harness)
-    faults.fail_next()
-
-    with pytest.raises(TransientDeliveryError) as caught:
-        await harness.sender.send(sms())
-
-    assert_shape(caught.value, harness, FailureReason.TRANSIENT)
-    assert caught.value.retryable
+    await contract.check_transient_failure_is_retryable(harness, sms(), private=PRIVATE)
 
 
 async def test_timeout_is_transient_and_prompt(harness: SmsHarness) -> None:
-    faults = faults_of(harness)
-    impatient = faults.impatient_after_delay()
-
-    started = time.monotonic()
-    with pytest.raises(TransientDeliveryError) as caught:
-        await impatient.send(sms())
-
-    assert time.monotonic() - started < 2.0
-    assert_shape(caught.value, harness, FailureReason.TRANSIENT)
-    assert caught.value.outcome_unknown
+    await contract.check_timeout_is_transient_and_prompt(harness, sms(), private=PRIVATE)
 
 
 async def test_every_vendor_adapter_checks_credentials_without_sending(
     harness: SmsHarness,
 ) -> None:
-    if harness.faults is None:
-        # The console provider has nothing to check: `providers check` reports it as such.
-        assert not isinstance(harness.sender, CredentialsCheck)
-        return
-    assert isinstance(harness.sender, CredentialsCheck)
-
-    await harness.sender.check_credentials()
-
-    assert harness.delivered() == []
+    await contract.check_credentials_without_sending(harness)
 
 
 async def test_check_credentials_rejects_wrong_ones(harness: SmsHarness) -> None:
-    faults = faults_of(harness)
-    wrong = faults.wrong_credentials()
-    assert isinstance(wrong, CredentialsCheck)
-
-    with pytest.raises(ProviderAuthError) as caught:
-        await wrong.check_credentials()
-
-    assert caught.value.provider == harness.sender.name
+    await contract.check_credentials_rejects_wrong_ones(harness)
