@@ -21,6 +21,7 @@ from providers.crm import (
 )
 from providers.crm.autotask import AutotaskPsa
 from tests.fakes.psa.autotask import ZONE_PREFIX, FakeAutotask, running_fake_autotask
+from tests.providers.crm.harnesses import phone
 
 
 @pytest.fixture
@@ -29,22 +30,12 @@ async def fake() -> AsyncIterator[FakeAutotask]:
         yield running
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
-        yield http
-
-
 def headers(fake: FakeAutotask) -> dict[str, str]:
     return {
         "ApiIntegrationCode": fake.integration_code,
         "UserName": fake.username,
         "Secret": fake.secret,
     }
-
-
-def phone(value: str) -> ContactQuery:
-    return ContactQuery(LookupKind.PHONE, value)
 
 
 async def test_the_zone_is_discovered_once_and_used_for_every_call(

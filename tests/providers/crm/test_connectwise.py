@@ -22,22 +22,13 @@ from providers.crm import (
 )
 from providers.crm.connectwise import ConnectWisePsa
 from tests.fakes.psa.connectwise import FakeConnectWise, running_fake_connectwise
+from tests.providers.crm.harnesses import phone
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeConnectWise]:
     async with running_fake_connectwise() as running:
         yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
-        yield http
-
-
-def phone(value: str) -> ContactQuery:
-    return ContactQuery(LookupKind.PHONE, value)
 
 
 def headers(fake: FakeConnectWise) -> dict[str, str]:

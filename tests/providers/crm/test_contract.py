@@ -15,16 +15,14 @@ import httpx
 import pytest
 
 from providers.crm import (
-    ContactQuery,
     ContactRecord,
     CrmAuthError,
     CrmNotFound,
     CrmRateLimited,
     CrmRejected,
     CrmUnavailable,
-    LookupKind,
 )
-from tests.providers.crm.harnesses import HARNESSES
+from tests.providers.crm.harnesses import HARNESSES, email, name, phone
 
 NOTE_REF = "PIN Verify ref: "
 
@@ -33,12 +31,6 @@ NOTE_REF = "PIN Verify ref: "
 async def fake(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     async with request.param() as running:
         yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
-        yield http
 
 
 @dataclass(frozen=True)
@@ -76,18 +68,6 @@ def seed(fake: Any) -> Seeded:
         active=False,
     )
     return Seeded(globex, initech, umbrella, jane, john, joan, gone)
-
-
-def phone(value: str) -> ContactQuery:
-    return ContactQuery(LookupKind.PHONE, value)
-
-
-def email(value: str) -> ContactQuery:
-    return ContactQuery(LookupKind.EMAIL, value)
-
-
-def name(value: str) -> ContactQuery:
-    return ContactQuery(LookupKind.NAME, value)
 
 
 def credential_names(fake: Any) -> list[str]:

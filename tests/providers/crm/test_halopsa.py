@@ -18,6 +18,7 @@ from providers.crm import (
 )
 from providers.crm.halopsa import HaloPsa
 from tests.fakes.psa.halopsa import FakeHalo, running_fake_halo
+from tests.providers.crm.harnesses import phone
 
 
 @pytest.fixture
@@ -26,22 +27,12 @@ async def halo() -> AsyncIterator[FakeHalo]:
         yield fake
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
-        yield http
-
-
 class ManualClock:
     def __init__(self) -> None:
         self.now = 1000.0
 
     def __call__(self) -> float:
         return self.now
-
-
-def phone(value: str) -> ContactQuery:
-    return ContactQuery(LookupKind.PHONE, value)
 
 
 def seed_jane(fake: FakeHalo) -> tuple[str, str]:

@@ -25,12 +25,6 @@ async def zendesk() -> AsyncIterator[FakeZendesk]:
         yield fake
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
-        yield http
-
-
 def seed_jane(fake: FakeZendesk) -> tuple[str, str]:
     org = fake.add_company("Globex")
     jane = fake.add_contact(
