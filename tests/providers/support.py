@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import httpx
 
@@ -20,12 +20,24 @@ from tests.fakes.vonage import FakeVonage
 VONAGE_FROM = "PINVerify"
 EMAIL_SENDER = "helpdesk@msp.example"
 
+FakeT = TypeVar("FakeT")
+
 
 @runtime_checkable
 class CredentialsCheck(Protocol):
     """What `pinverify providers check` calls on every vendor adapter (not the console)."""
 
     async def check_credentials(self) -> None: ...
+
+
+@dataclass
+class VendorEnv(Generic[FakeT]):
+    """A vendor fake served over real HTTP; subclasses add `adapter(**overrides)`, an adapter
+    pointed at it through `client`."""
+
+    fake: FakeT
+    url: str
+    client: httpx.AsyncClient
 
 
 @dataclass(frozen=True)
@@ -49,14 +61,7 @@ class InMemorySink:
         return message_id
 
 
-@dataclass
-class TwilioEnv:
-    """A FakeTwilio served over real HTTP, and adapters pointed at it."""
-
-    fake: FakeTwilio
-    url: str
-    client: httpx.AsyncClient
-
+class TwilioEnv(VendorEnv[FakeTwilio]):
     def adapter(self, **overrides: Any) -> TwilioSms:
         config: dict[str, Any] = {
             "account_sid": self.fake.account_sid,
@@ -67,14 +72,7 @@ class TwilioEnv:
         return TwilioSms(self.client, **config)
 
 
-@dataclass
-class VonageEnv:
-    """A FakeVonage served over real HTTP, and adapters pointed at it."""
-
-    fake: FakeVonage
-    url: str
-    client: httpx.AsyncClient
-
+class VonageEnv(VendorEnv[FakeVonage]):
     def adapter(self, **overrides: Any) -> VonageSms:
         config: dict[str, Any] = {
             "api_key": self.fake.api_key,
@@ -85,14 +83,7 @@ class VonageEnv:
         return VonageSms(self.client, **config)
 
 
-@dataclass
-class SendGridEnv:
-    """A FakeSendGrid served over real HTTP, and adapters pointed at it."""
-
-    fake: FakeSendGrid
-    url: str
-    client: httpx.AsyncClient
-
+class SendGridEnv(VendorEnv[FakeSendGrid]):
     def adapter(self, **overrides: Any) -> SendGridEmail:
         config: dict[str, Any] = {
             "api_key": self.fake.api_key,
@@ -102,14 +93,7 @@ class SendGridEnv:
         return SendGridEmail(self.client, **config)
 
 
-@dataclass
-class PostmarkEnv:
-    """A FakePostmark served over real HTTP, and adapters pointed at it."""
-
-    fake: FakePostmark
-    url: str
-    client: httpx.AsyncClient
-
+class PostmarkEnv(VendorEnv[FakePostmark]):
     def adapter(self, **overrides: Any) -> PostmarkEmail:
         config: dict[str, Any] = {
             "server_token": self.fake.server_token,
