@@ -18,17 +18,15 @@ from providers.errors import (
     RateLimited,
 )
 from providers.http_errors import (
-    HttpFailure,
+    HttpVendor,
     json_object_or_empty,
-    raise_transport_error,
     retry_after,
-    server_error,
-    unreadable_acceptance,
 )
 
 PROVIDER = "postmark"
 LABEL = "Postmark"
 URL_SETTING = "POSTMARK_API_URL"
+_VENDOR = HttpVendor(provider=PROVIDER, label=LABEL, url_setting=URL_SETTING, item="email")
 _TOKEN_HINT = "check POSTMARK_SERVER_TOKEN (a Server API token, not the Account token)"
 
 # postmarkapp.com/developer/api/overview#error-codes
@@ -90,7 +88,7 @@ class PostmarkEmail:
                 self._email_url, json=payload, headers=self._headers, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=True)
+            _VENDOR.raise_transport_error(exc, sending=True)
         code, _ = _error_code(response)
         if response.status_code != 200 or code not in (0, None):
             _raise_for_error(response, sending=True)
@@ -99,7 +97,7 @@ class PostmarkEmail:
             if not isinstance(message_id, str) or not message_id:
                 raise TypeError("MessageID must be a non-empty string")
         except (ValueError, KeyError, TypeError) as exc:
-            raise unreadable_acceptance(provider=PROVIDER, label=LABEL, item="email") from exc
+            raise _VENDOR.unreadable_acceptance() from exc
         return EmailReceipt(provider=PROVIDER, message_id=message_id, status="sent")
 
     async def check_credentials(self) -> None:
@@ -109,19 +107,9 @@ class PostmarkEmail:
                 self._server_url, headers=self._headers, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=False)
+            _VENDOR.raise_transport_error(exc, sending=False)
         if response.status_code != 200:
             _raise_for_error(response, sending=False)
-
-    def _transport_error(self, exc: HttpFailure, *, sending: bool) -> NoReturn:
-        raise_transport_error(
-            exc,
-            provider=PROVIDER,
-            label=LABEL,
-            url_setting=URL_SETTING,
-            item="email",
-            sending=sending,
-        )
 
 
 def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
@@ -185,11 +173,9 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             vendor_code=vendor_code,
         )
     elif status >= 500:
-        error = server_error(
+        error = _VENDOR.server_error(
             response,
-            provider=PROVIDER,
             summary=f"Postmark had a server error (HTTP {status})",
-            item="email",
             sending=sending,
             vendor_code=vendor_code,
         )

@@ -18,16 +18,15 @@ from providers.errors import (
     RateLimited,
 )
 from providers.http_errors import (
-    HttpFailure,
+    HttpVendor,
     json_object_or_empty,
-    raise_transport_error,
     retry_after,
-    server_error,
 )
 
 PROVIDER = "sendgrid"
 LABEL = "SendGrid"
 URL_SETTING = "SENDGRID_API_URL"
+_VENDOR = HttpVendor(provider=PROVIDER, label=LABEL, url_setting=URL_SETTING, item="email")
 _KEY_HINT = "check SENDGRID_API_KEY"
 _MAIL_SEND_SCOPE = "mail.send"
 # "personalizations.0.to", "personalizations.0.to.0.email": the recipient, not the rest.
@@ -88,7 +87,7 @@ class SendGridEmail:
                 self._send_url, json=payload, headers=self._headers, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=True)
+            _VENDOR.raise_transport_error(exc, sending=True)
         if response.status_code not in (200, 202):
             _raise_for_error(response, sending=True)
         message_id = response.headers.get("X-Message-Id", "").strip()
@@ -108,7 +107,7 @@ class SendGridEmail:
                 self._scopes_url, headers=self._headers, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=False)
+            _VENDOR.raise_transport_error(exc, sending=False)
         if response.status_code != 200:
             _raise_for_error(response, sending=False)
         try:
@@ -127,16 +126,6 @@ class SendGridEmail:
                 "“Mail Send” access or create a key that has it, then update SENDGRID_API_KEY.",
                 provider=PROVIDER,
             )
-
-    def _transport_error(self, exc: HttpFailure, *, sending: bool) -> NoReturn:
-        raise_transport_error(
-            exc,
-            provider=PROVIDER,
-            label=LABEL,
-            url_setting=URL_SETTING,
-            item="email",
-            sending=sending,
-        )
 
 
 def _refuse_line_breaks(message: EmailMessage) -> None:
@@ -198,11 +187,9 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             retry_after=retry_after(response),
         )
     elif status >= 500:
-        error = server_error(
+        error = _VENDOR.server_error(
             response,
-            provider=PROVIDER,
             summary=f"SendGrid had a server error ({status})",
-            item="email",
             sending=sending,
             vendor_code=vendor_code,
         )

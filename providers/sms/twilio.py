@@ -16,16 +16,14 @@ from providers.errors import (
     RateLimited,
 )
 from providers.http_errors import (
-    HttpFailure,
+    HttpVendor,
     json_object_or_empty,
-    raise_transport_error,
     retry_after,
-    server_error,
-    unreadable_acceptance,
 )
 from providers.sms import SmsMessage, SmsReceipt
 
 PROVIDER = "twilio"
+_VENDOR = HttpVendor(provider=PROVIDER, label="Twilio", url_setting="TWILIO_API_URL", item="SMS")
 
 _CREDENTIALS_HINT = "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
 
@@ -87,7 +85,7 @@ class TwilioSms:
                 self._messages_url, data=form, auth=self._auth, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=True)
+            _VENDOR.raise_transport_error(exc, sending=True)
         if response.status_code not in (200, 201):
             _raise_for_error(response, sending=True)
         try:
@@ -97,7 +95,7 @@ class TwilioSms:
             if not (isinstance(sid, str) and isinstance(status, str) and sid):
                 raise TypeError("sid and status must be non-empty strings")
         except (ValueError, KeyError, TypeError) as exc:
-            raise unreadable_acceptance(provider=PROVIDER, label="Twilio", item="SMS") from exc
+            raise _VENDOR.unreadable_acceptance() from exc
         return SmsReceipt(provider=PROVIDER, message_id=sid, status=status)
 
     async def check_credentials(self) -> None:
@@ -107,19 +105,9 @@ class TwilioSms:
                 self._account_url, auth=self._auth, timeout=self._timeout
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=False)
+            _VENDOR.raise_transport_error(exc, sending=False)
         if response.status_code != 200:
             _raise_for_error(response, sending=False)
-
-    def _transport_error(self, exc: HttpFailure, *, sending: bool) -> NoReturn:
-        raise_transport_error(
-            exc,
-            provider=PROVIDER,
-            label="Twilio",
-            url_setting="TWILIO_API_URL",
-            item="SMS",
-            sending=sending,
-        )
 
 
 def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
@@ -153,11 +141,9 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
             retry_after=retry_after(response),
         )
     elif status >= 500:
-        error = server_error(
+        error = _VENDOR.server_error(
             response,
-            provider=PROVIDER,
             summary=f"Twilio had an internal error ({label})",
-            item="SMS",
             sending=sending,
             vendor_code=vendor_code,
         )

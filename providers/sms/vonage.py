@@ -16,11 +16,8 @@ from providers.errors import (
     TransientDeliveryError,
 )
 from providers.http_errors import (
-    HttpFailure,
-    raise_transport_error,
+    HttpVendor,
     retry_after,
-    server_error,
-    unreadable_acceptance,
 )
 from providers.sms import SmsMessage, SmsReceipt
 from providers.sms.segments import is_gsm7
@@ -28,6 +25,7 @@ from providers.sms.segments import is_gsm7
 PROVIDER = "vonage"
 LABEL = "Vonage"
 URL_SETTING = "VONAGE_API_URL"
+_VENDOR = HttpVendor(provider=PROVIDER, label=LABEL, url_setting=URL_SETTING, item="SMS")
 _CREDENTIALS_HINT = "check VONAGE_API_KEY and VONAGE_API_SECRET"
 # Vonage documents `client-ref` as at most 100 characters; a longer key would be cut and
 # then match nothing, so it is left out instead.
@@ -114,7 +112,7 @@ class VonageSms:
         try:
             response = await self._client.post(self._sms_url, data=form, timeout=self._timeout)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=True)
+            _VENDOR.raise_transport_error(exc, sending=True)
         if response.status_code != 200:
             _raise_for_http_status(response, sending=True)
         parts = _parts(response)
@@ -124,7 +122,7 @@ class VonageSms:
                 raise _error_for_status(str(status))
         message_id = parts[0].get("message-id")
         if not isinstance(message_id, str) or not message_id:
-            raise unreadable_acceptance(provider=PROVIDER, label=LABEL, item="SMS")
+            raise _VENDOR.unreadable_acceptance()
         return SmsReceipt(provider=PROVIDER, message_id=message_id, status="accepted")
 
     async def check_credentials(self) -> None:
@@ -138,7 +136,7 @@ class VonageSms:
                 timeout=self._timeout,
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            self._transport_error(exc, sending=False)
+            _VENDOR.raise_transport_error(exc, sending=False)
         if response.status_code != 200:
             _raise_for_http_status(response, sending=False)
         try:
@@ -158,16 +156,6 @@ class VonageSms:
                 provider=PROVIDER,
                 vendor_code="9",
             )
-
-    def _transport_error(self, exc: HttpFailure, *, sending: bool) -> NoReturn:
-        raise_transport_error(
-            exc,
-            provider=PROVIDER,
-            label=LABEL,
-            url_setting=URL_SETTING,
-            item="SMS",
-            sending=sending,
-        )
 
 
 def _parts(response: httpx.Response) -> list[dict[str, Any]]:
@@ -241,11 +229,9 @@ def _raise_for_http_status(response: httpx.Response, *, sending: bool) -> NoRetu
             retry_after=retry_after(response),
         )
     elif status >= 500:
-        error = server_error(
+        error = _VENDOR.server_error(
             response,
-            provider=PROVIDER,
             summary=f"Vonage had a server error (HTTP {status})",
-            item="SMS",
             sending=sending,
             vendor_code=vendor_code,
         )
