@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from providers.email.postmark import PostmarkEmail
 from providers.email.sendgrid import SendGridEmail
@@ -16,11 +22,13 @@ from tests.fakes.postmark import FakePostmark
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
 from tests.fakes.vonage import FakeVonage
+from tests.support.asgi import running_server
 
 VONAGE_FROM = "PINVerify"
 EMAIL_SENDER = "helpdesk@msp.example"
 
 FakeT = TypeVar("FakeT")
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -111,3 +119,23 @@ def assert_agent_safe(error: DeliveryError, *private: str) -> None:
         digits = "".join(ch for ch in value if ch.isdigit())
         if value.startswith("+") and len(digits) >= 7:
             assert digits[-7:] not in text
+
+
+@asynccontextmanager
+async def status_receiver(
+    path: str,
+    parse: Callable[[Request], Awaitable[Sequence[T]]],
+    *,
+    methods: Sequence[str] = ("POST",),
+) -> AsyncIterator[tuple[str, list[T]]]:
+    """A stand-in for the bot's webhook route at `path`: keeps what `parse` makes of every
+    request, answers 204, and yields its URL with the list it fills."""
+    parsed: list[T] = []
+
+    async def receive(request: Request) -> Response:
+        parsed.extend(await parse(request))
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route(path, receive, methods=list(methods))])
+    async with running_server(app) as url:
+        yield url + path, parsed

@@ -10,10 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from providers.delivery_status import (
     REFERENCE_KEY,
@@ -32,8 +29,12 @@ from providers.errors import (
     TransientDeliveryError,
 )
 from tests.fakes.postmark import TEST_TOKEN
-from tests.providers.support import EMAIL_SENDER, PostmarkEnv, assert_agent_safe
-from tests.support.asgi import running_server
+from tests.providers.support import (
+    EMAIL_SENDER,
+    PostmarkEnv,
+    assert_agent_safe,
+    status_receiver,
+)
 
 TO = "jane@acme.example"
 CODE = "482913"
@@ -209,15 +210,11 @@ async def test_the_token_never_reaches_the_logs(
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def webhook_app() -> AsyncIterator[tuple[str, list[DeliveryStatus | None]]]:
-    parsed: list[DeliveryStatus | None] = []
+    async def parse(request: Request) -> list[DeliveryStatus | None]:
+        return [parse_postmark_webhook(json.loads(await request.body()))]
 
-    async def receive(request: Request) -> Response:
-        parsed.append(parse_postmark_webhook(json.loads(await request.body())))
-        return Response(status_code=204)
-
-    app = Starlette(routes=[Route("/postmark", receive, methods=["POST"])])
-    async with running_server(app) as url:
-        yield url + "/postmark", parsed
+    async with status_receiver("/postmark", parse) as receiver:
+        yield receiver
 
 
 async def test_fake_webhooks_parse_into_statuses(

@@ -10,10 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from providers.delivery_status import (
     REFERENCE_KEY,
@@ -30,8 +27,12 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from tests.providers.support import EMAIL_SENDER, SendGridEnv, assert_agent_safe
-from tests.support.asgi import running_server
+from tests.providers.support import (
+    EMAIL_SENDER,
+    SendGridEnv,
+    assert_agent_safe,
+    status_receiver,
+)
 
 TO = "jane@acme.example"
 CODE = "482913"
@@ -221,15 +222,11 @@ async def test_the_key_never_reaches_the_logs(
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def events_app() -> AsyncIterator[tuple[str, list[DeliveryStatus]]]:
-    parsed: list[DeliveryStatus] = []
+    async def parse(request: Request) -> list[DeliveryStatus]:
+        return parse_sendgrid_events(json.loads(await request.body()))
 
-    async def receive(request: Request) -> Response:
-        parsed.extend(parse_sendgrid_events(json.loads(await request.body())))
-        return Response(status_code=204)
-
-    app = Starlette(routes=[Route("/events", receive, methods=["POST"])])
-    async with running_server(app) as url:
-        yield url + "/events", parsed
+    async with status_receiver("/events", parse) as receiver:
+        yield receiver
 
 
 async def test_fake_events_match_the_send_by_message_id_and_reference(

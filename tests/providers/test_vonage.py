@@ -12,10 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 import pytest_asyncio
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from providers.delivery_status import DeliveryState, DeliveryStatus, parse_vonage_receipt
 from providers.errors import (
@@ -29,8 +26,7 @@ from providers.errors import (
     TransientDeliveryError,
 )
 from providers.sms import SmsMessage
-from tests.providers.support import VONAGE_FROM, VonageEnv, assert_agent_safe
-from tests.support.asgi import running_server
+from tests.providers.support import VONAGE_FROM, VonageEnv, assert_agent_safe, status_receiver
 
 TO = "+447700900123"
 CODE = "482913"
@@ -270,21 +266,18 @@ async def test_nothing_secret_reaches_the_logs(
 @pytest_asyncio.fixture(loop_scope="module")
 async def receipts_app() -> AsyncIterator[tuple[str, list[DeliveryStatus | None]]]:
     """A stand-in for the bot's receipt route: parses whatever Vonage sends, any method."""
-    parsed: list[DeliveryStatus | None] = []
 
-    async def receive(request: Request) -> Response:
+    async def parse(request: Request) -> list[DeliveryStatus | None]:
         fields: dict[str, Any] = dict(request.query_params)
         body = await request.body()
         if request.headers.get("content-type", "").startswith("application/json"):
             fields |= json.loads(body)
         elif body:
             fields |= dict(parse_qsl(body.decode()))
-        parsed.append(parse_vonage_receipt(fields))
-        return Response(status_code=204)
+        return [parse_vonage_receipt(fields)]
 
-    app = Starlette(routes=[Route("/receipts", receive, methods=["GET", "POST"])])
-    async with running_server(app) as url:
-        yield url + "/receipts", parsed
+    async with status_receiver("/receipts", parse, methods=("GET", "POST")) as receiver:
+        yield receiver
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "POST-JSON"])
