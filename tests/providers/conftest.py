@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Protocol, TypeVar
 
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.applications import Starlette
 
 from tests.fakes.postmark import FakePostmark
 from tests.fakes.sendgrid import FakeSendGrid
@@ -18,66 +21,81 @@ from tests.support.asgi import running_server
 pytest.register_assert_rewrite("tests.providers.delivery_contract")
 
 
-# uvicorn spends ~0.2 s shutting down, so a module shares one FakeTwilio server and each
-# test resets it; modules using it run in a module-wide loop (see their `pytestmark`).
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def twilio_server() -> AsyncIterator[tuple[FakeTwilio, str]]:
-    fake = FakeTwilio()
+class _Fake(Protocol):
+    def reset(self) -> None: ...
+
+    def asgi_app(self) -> Starlette: ...
+
+
+FakeT = TypeVar("FakeT", bound=_Fake)
+EnvT = TypeVar("EnvT")
+
+
+@asynccontextmanager
+async def _served(fake: FakeT) -> AsyncIterator[tuple[FakeT, str]]:
     async with running_server(fake.asgi_app()) as url:
         yield fake, url
+
+
+@asynccontextmanager
+async def _fresh(
+    env: Callable[[FakeT, str, httpx.AsyncClient], EnvT], served: tuple[FakeT, str]
+) -> AsyncIterator[EnvT]:
+    """The module's shared fake, forgetting the previous test, and a client of this test's own."""
+    fake, url = served
+    fake.reset()
+    async with httpx.AsyncClient() as client:
+        yield env(fake, url, client)
+
+
+# uvicorn spends ~0.2 s shutting down, so a module shares one server per vendor fake and each
+# test resets it; modules using one run in a module-wide loop (see their `pytestmark`).
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def twilio_server() -> AsyncIterator[tuple[FakeTwilio, str]]:
+    async with _served(FakeTwilio()) as served:
+        yield served
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def twilio(twilio_server: tuple[FakeTwilio, str]) -> AsyncIterator[TwilioEnv]:
-    fake, url = twilio_server
-    fake.reset()
-    async with httpx.AsyncClient() as client:
-        yield TwilioEnv(fake, url, client)
+    async with _fresh(TwilioEnv, twilio_server) as env:
+        yield env
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def vonage_server() -> AsyncIterator[tuple[FakeVonage, str]]:
-    fake = FakeVonage()
-    async with running_server(fake.asgi_app()) as url:
-        yield fake, url
+    async with _served(FakeVonage()) as served:
+        yield served
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def vonage(vonage_server: tuple[FakeVonage, str]) -> AsyncIterator[VonageEnv]:
-    fake, url = vonage_server
-    fake.reset()
-    async with httpx.AsyncClient() as client:
-        yield VonageEnv(fake, url, client)
+    async with _fresh(VonageEnv, vonage_server) as env:
+        yield env
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def sendgrid_server() -> AsyncIterator[tuple[FakeSendGrid, str]]:
-    fake = FakeSendGrid()
-    async with running_server(fake.asgi_app()) as url:
-        yield fake, url
+    async with _served(FakeSendGrid()) as served:
+        yield served
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def sendgrid(sendgrid_server: tuple[FakeSendGrid, str]) -> AsyncIterator[SendGridEnv]:
-    fake, url = sendgrid_server
-    fake.reset()
-    async with httpx.AsyncClient() as client:
-        yield SendGridEnv(fake, url, client)
+    async with _fresh(SendGridEnv, sendgrid_server) as env:
+        yield env
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def postmark_server() -> AsyncIterator[tuple[FakePostmark, str]]:
-    fake = FakePostmark()
-    async with running_server(fake.asgi_app()) as url:
-        yield fake, url
+    async with _served(FakePostmark()) as served:
+        yield served
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def postmark(postmark_server: tuple[FakePostmark, str]) -> AsyncIterator[PostmarkEnv]:
-    fake, url = postmark_server
-    fake.reset()
-    async with httpx.AsyncClient() as client:
-        yield PostmarkEnv(fake, url, client)
+    async with _fresh(PostmarkEnv, postmark_server) as env:
+        yield env
 
 
 @pytest.fixture
