@@ -9,6 +9,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.locks import KeyedLocks
 from bot.outbox import OutboxRelay
+from bot.roles import Roles
 from bot.settings import Settings
 from bot.verification import VerificationService
 from providers.crm import ContactDirectory
@@ -25,6 +26,7 @@ class Deps:
     contacts: ContactDirectory
     verifications: VerificationService
     relay: OutboxRelay
+    roles: Roles
     card_locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 

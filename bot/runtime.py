@@ -22,6 +22,7 @@ from bot.directory import BuiltinDirectory
 from bot.outbox import Deliverer, OutboxRelay
 from bot.policy import Policy
 from bot.rendering import MessageRenderer, default_templates
+from bot.roles import Roles
 from bot.server import create_server
 from bot.settings import Settings
 from bot.verification import SUPERVISOR_POST, VerificationService
@@ -171,6 +172,7 @@ async def open_runtime(
             contacts=CRM_PROVIDERS[settings.crm_provider](settings, tools),
             verifications=verifications,
             relay=relay,
+            roles=Roles(client=client, settings=settings, db=db, clock=clock),
         )
         slack_app = None
         if client is not None and settings.slack_signing_secret is not None:

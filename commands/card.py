@@ -18,6 +18,8 @@ from bot.snapshots import (
     VerificationRefused,
     VerificationSnapshot,
 )
+from commands.access import agent_or_refuse
+from commands.ids import ActionId
 from commands.parsing import CardClick, parse_card_click, parse_contact_pick
 from commands.views import (
     MOVED_TEXT,
@@ -99,6 +101,11 @@ async def handle_pick(
     await ack()
     deps = deps_from(context)
     pick = parse_contact_pick(body)
+    allowed = await agent_or_refuse(
+        deps, respond, team_id=pick.team_id, user_id=pick.user_id, action=ActionId.PICK_CONTACT
+    )
+    if not allowed:
+        return
     contact = await deps.contacts.get(pick.contact_ref)
     if contact is None or not contact.active:
         await respond(
@@ -118,7 +125,11 @@ async def handle_pick(
 
 
 async def handle_send(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     # Ack before the provider call: an SMS gateway can take longer than Slack's 3 seconds.
     await ack()
@@ -127,11 +138,15 @@ async def handle_send(
     if channel is None:
         log.warning("send button without a channel", extra={"user": click.user_id})
         return
-    await _act(deps_from(context), client, click, lambda deps: _send(deps, click, channel))
+    await _act(deps_from(context), client, respond, click, lambda deps: _send(deps, click, channel))
 
 
 async def handle_check(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     await ack()
     click = parse_card_click(body)
@@ -145,30 +160,45 @@ async def handle_check(
         )
         return outcome.snapshot, outcome.notice
 
-    await _act(deps_from(context), client, click, check)
+    await _act(deps_from(context), client, respond, click, check)
 
 
 async def handle_completed(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     await ack()
     click = parse_card_click(body)
-    await _act(deps_from(context), client, click, _closer(click, Outcome.COMPLETED))
+    await _act(deps_from(context), client, respond, click, _closer(click, Outcome.COMPLETED))
 
 
 async def handle_incomplete(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     await ack()
     click = parse_card_click(body)
-    await _act(deps_from(context), client, click, _closer(click, Outcome.INCOMPLETE))
+    await _act(deps_from(context), client, respond, click, _closer(click, Outcome.INCOMPLETE))
 
 
 CardAction = Callable[[Deps], Awaitable[tuple[VerificationSnapshot | None, str | None]]]
 
 
-async def _act(deps: Deps, client: AsyncWebClient, click: CardClick, action: CardAction) -> None:
+async def _act(
+    deps: Deps, client: AsyncWebClient, respond: AsyncRespond, click: CardClick, action: CardAction
+) -> None:
     """Run one card action and redraw the card, one action per card at a time."""
+    allowed = await agent_or_refuse(
+        deps, respond, team_id=click.team_id, user_id=click.user_id, action=click.action_id
+    )
+    if not allowed:
+        return
     verification_id = click.button.verification_id
     async with deps.card_locks.hold(verification_id):
         try:

@@ -29,6 +29,7 @@ class CardClick:
     user_id: str
     button: CardButton
     code_entry: str | None
+    action_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def parse_card_click(body: Mapping[str, Any]) -> CardClick:
         user_id=str(body["user"]["id"]),
         button=decode_button(str(action.get("value", ""))),
         code_entry=_code_entry(body),
+        action_id=str(action.get("action_id", ""))[:64],
     )
 
 
