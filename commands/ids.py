@@ -18,6 +18,9 @@ class ActionId(StrEnum):
     INCOMPLETE = "mark_incomplete"
     PICK_CONTACT = "pick_contact"
     CODE_INPUT = "code_input"
+    # App Home (admins)
+    EDIT_TEMPLATES = "home_edit_templates"
+    OPEN_SETTINGS = "home_open_settings"
 
 
 class BlockId(StrEnum):
