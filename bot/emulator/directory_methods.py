@@ -88,6 +88,21 @@ def usergroups_users_list(emulator: SlackEmulator, args: MethodArgs) -> dict[str
     return {"users": list(group.users)}
 
 
+def usergroups_list(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
+    include_disabled = args.flag("include_disabled")
+    return {
+        "usergroups": [
+            group.to_api(
+                emulator.team,
+                include_users=args.flag("include_users"),
+                include_count=args.flag("include_count"),
+            )
+            for group in emulator.usergroups.values()
+            if include_disabled or not group.disabled
+        ]
+    }
+
+
 def apps_connections_open(_emulator: SlackEmulator, _args: MethodArgs) -> dict[str, Any]:
     # Socket Mode needs an app-level token (xapp-); the emulator only issues a bot token.
     raise SlackApiFailure("not_allowed_token_type")
