@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
+from bot.destinations import DestinationEditor
 from bot.locks import KeyedLocks
 from bot.outbox import OutboxRelay
 from bot.roles import Roles
 from bot.settings import Settings
+from bot.templates_store import TemplateService
 from bot.verification import VerificationService
 from providers.crm import ContactDirectory
 from storage.db import Database
@@ -27,6 +29,8 @@ class Deps:
     verifications: VerificationService
     relay: OutboxRelay
     roles: Roles
+    templates: TemplateService
+    destinations: DestinationEditor
     card_locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 

@@ -18,6 +18,7 @@ from bot.app import create_app
 from bot.clock import Clock, SystemClock
 from bot.console_store import ConsoleMessageStore
 from bot.deps import Deps
+from bot.destinations import DestinationEditor
 from bot.directory import BuiltinDirectory
 from bot.outbox import Deliverer, OutboxRelay
 from bot.policy import Policy
@@ -25,6 +26,7 @@ from bot.rendering import MessageRenderer, default_templates
 from bot.roles import Roles
 from bot.server import create_server
 from bot.settings import Settings
+from bot.templates_store import TemplateService
 from bot.verification import SUPERVISOR_POST, VerificationService
 from commands.supervisors import supervisor_deliverer
 from providers.console import ConsoleSink
@@ -153,15 +155,20 @@ async def open_runtime(
             deliverers=deliverers,
             poll_seconds=settings.pinverify_outbox_poll_seconds,
         )
+        sms = SMS_PROVIDERS[settings.sms_provider](settings, tools)
+        email = EMAIL_PROVIDERS[settings.email_provider](settings, tools)
+        renderer = MessageRenderer()
+        templates = default_templates()
+        policy_defaults = Policy.from_settings(settings)
         verifications = VerificationService(
             db=db,
             clock=clock,
-            sms=SMS_PROVIDERS[settings.sms_provider](settings, tools),
-            email=EMAIL_PROVIDERS[settings.email_provider](settings, tools),
-            renderer=MessageRenderer(),
-            templates=default_templates(),
+            sms=sms,
+            email=email,
+            renderer=renderer,
+            templates=templates,
             secret_key=secret_key(settings),
-            defaults=Policy.from_settings(settings),
+            defaults=policy_defaults,
             organisation=settings.pinverify_org_name,
             outbox_written=relay.kick,
         )
@@ -173,6 +180,22 @@ async def open_runtime(
             verifications=verifications,
             relay=relay,
             roles=Roles(client=client, settings=settings, db=db, clock=clock),
+            templates=TemplateService(
+                db=db,
+                clock=clock,
+                renderer=renderer,
+                defaults=templates,
+                policy_defaults=policy_defaults,
+                organisation=settings.pinverify_org_name,
+                sms=sms,
+                email=email,
+            ),
+            destinations=DestinationEditor(
+                db=db,
+                clock=clock,
+                defaults=policy_defaults,
+                region=settings.pinverify_default_region,
+            ),
         )
         slack_app = None
         if client is not None and settings.slack_signing_secret is not None:

@@ -23,6 +23,9 @@ class Outcome(StrEnum):
     INCOMPLETE = "incomplete"
 
 
+DESTINATION_NOT_ON_RECORD = "⚠ sent to a destination not on record"
+
+
 class VerificationRefused(Exception):
     """The action is not allowed now; `message` tells the agent why and what to do instead."""
 
@@ -71,6 +74,10 @@ class VerificationSnapshot:
     card_ts: str | None
     latest_send: SendSnapshot | None
     code_expired: bool
+    # An agent replaced a destination on record (issue 5); the ticket note can use these too.
+    destination_edited: bool = False
+    edit_reason: str | None = None
+    edits_allowed: bool = False
 
     @property
     def attempts_left(self) -> int:
@@ -149,4 +156,6 @@ def supervisor_report(snapshot: VerificationSnapshot, *, channel: str) -> dict[s
         "code_sent_at": iso(send.sent_at) if send else None,
         "verified_at": iso(snapshot.verified_at),
         "closed_at": iso(snapshot.closed_at),
+        "destination_edited": snapshot.destination_edited,
+        "edit_reason": snapshot.edit_reason,
     }

@@ -32,6 +32,7 @@ from bot.snapshots import (
     VerificationSnapshot,
     supervisor_report,
 )
+from bot.templates_store import load_templates
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, TransientDeliveryError
@@ -166,9 +167,9 @@ class VerificationService:
                 snapshot=await self.snapshot(verification_id),
                 error=interrupted,
             )
-        send, code, context = reserved
+        send, _code, context, templates = reserved
         try:
-            receipt_id = await self._deliver(send, code, context)
+            receipt_id = await self._deliver(send, context, templates)
         except DeliveryError as exc:
             log.warning(
                 "code send failed",
@@ -210,7 +211,7 @@ class VerificationService:
 
     async def _reserve_send(
         self, verification_id: str, actor: str, channel: Channel, seq: int
-    ) -> tuple[CodeSend, str, MessageContext] | None:
+    ) -> tuple[CodeSend, str, MessageContext, MessageTemplates] | None:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
@@ -282,7 +283,7 @@ class VerificationService:
                 actor_user_id=actor,
                 kind="code_send_requested",
                 at=now,
-                detail=send_detail(send),
+                detail=send_detail(send, **edited_destination_detail(verification, channel)),
             )
             await session.flush()
             context = MessageContext(
@@ -293,22 +294,29 @@ class VerificationService:
                 organisation=self._organisation,
                 expiry_minutes=max(policy.code_ttl_seconds // 60, 1),
             )
-            return send, code, context
+            # The workspace's own templates, as saved when this send was reserved.
+            templates = await load_templates(
+                session=session, team_id=verification.team_id, defaults=self._templates
+            )
+            return send, code, context, templates
 
-    async def _deliver(self, send: CodeSend, code: str, context: MessageContext) -> str:
+    async def _deliver(
+        self, send: CodeSend, context: MessageContext, templates: MessageTemplates
+    ) -> str:
         key = f"{send.verification_id}:{send.seq}"
         if send.channel == Channel.SMS:
-            body = self._renderer.render_sms(self._templates, context)
+            body = self._renderer.render_sms(templates, context)
             sms_receipt = await self._sms.send(
                 SmsMessage(to=send.destination, body=body, idempotency_key=key)
             )
             return sms_receipt.message_id
-        rendered = self._renderer.render_email(self._templates, context)
+        rendered = self._renderer.render_email(templates, context)
         email_receipt = await self._email.send(
             EmailMessage(
                 to=send.destination,
                 subject=rendered.subject,
                 text_body=rendered.text_body,
+                html_body=rendered.html_body,
                 idempotency_key=key,
             )
         )
@@ -635,7 +643,18 @@ class VerificationService:
             card_ts=verification.card_ts,
             latest_send=send_view,
             code_expired=expired,
+            destination_edited=verification.phone_edited or verification.email_edited,
+            edit_reason=verification.edit_reason,
+            edits_allowed=policy.allow_destination_edits,
         )
+
+
+def edited_destination_detail(verification: Verification, channel: Channel) -> dict[str, object]:
+    """The audit flag for a send to a destination an agent typed in instead of the record."""
+    edited = verification.phone_edited if channel is Channel.SMS else verification.email_edited
+    if not edited:
+        return {}
+    return {"destination_not_on_record": True, "edit_reason": verification.edit_reason}
 
 
 def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:

@@ -15,6 +15,7 @@ from storage.models import (
     CodeSend,
     ConsoleMessage,
     Contact,
+    MessageTemplateSet,
     OutboxMessage,
     Verification,
     WorkspacePolicy,
@@ -383,5 +384,33 @@ async def list_console_messages(
         select(ConsoleMessage)
         .where(col(ConsoleMessage.id) > after_id)
         .order_by(col(ConsoleMessage.id))
+    )
+    return (await session.scalars(query)).all()
+
+
+# --- message templates and destination edits (issue 5) ----------------------------------------
+
+
+async def get_message_templates(
+    *, session: AsyncSession, team_id: str
+) -> MessageTemplateSet | None:
+    return await session.get(MessageTemplateSet, team_id)
+
+
+async def delete_message_templates(*, session: AsyncSession, team_id: str) -> bool:
+    row = await session.get(MessageTemplateSet, team_id)
+    if row is None:
+        return False
+    await session.delete(row)
+    return True
+
+
+async def list_audit_events_of_kind(
+    *, session: AsyncSession, team_id: str, kind: str
+) -> Sequence[AuditEvent]:
+    query = (
+        select(AuditEvent)
+        .where(col(AuditEvent.team_id) == team_id, col(AuditEvent.kind) == kind)
+        .order_by(col(AuditEvent.id))
     )
     return (await session.scalars(query)).all()
