@@ -21,6 +21,17 @@ class ActionId(StrEnum):
     # App Home (admins)
     EDIT_TEMPLATES = "home_edit_templates"
     OPEN_SETTINGS = "home_open_settings"
+    # The verification card's destination edits (the channel rides in the button value too)
+    EDIT_PHONE = "edit_destination_sms"
+    EDIT_EMAIL = "edit_destination_email"
+    DESTINATION_INPUT = "destination_input"
+    EDIT_REASON_INPUT = "edit_reason_input"
+    # The PIN templates modal
+    TEMPLATE_INPUT = "template_input"
+    TEMPLATES_PREVIEW = "templates_preview"
+    TEMPLATES_TEST_SMS = "templates_test_sms"
+    TEMPLATES_TEST_EMAIL = "templates_test_email"
+    TEMPLATES_RESET = "templates_reset"
 
 
 class BlockId(StrEnum):
@@ -29,6 +40,20 @@ class BlockId(StrEnum):
     # every check instead of keeping the last (wrong) entry.
     CODE_ENTRY_PREFIX = "code_entry"
     PICK_PREFIX = "pick"
+    # Template inputs get the modal's revision appended ("tpl_sms.2"): after a reset Slack
+    # must show the new initial values instead of keeping what was typed.
+    TEMPLATE_SMS = "tpl_sms"
+    TEMPLATE_EMAIL_SUBJECT = "tpl_email_subject"
+    TEMPLATE_EMAIL_BODY = "tpl_email_body"
+    TEMPLATE_EMAIL_HTML = "tpl_email_html"
+    TEMPLATE_ACTIONS = "tpl_actions"
+    DESTINATION_VALUE = "destination_value"
+    EDIT_REASON = "edit_reason"
+
+
+class CallbackId(StrEnum):
+    EDIT_TEMPLATES = "edit_templates"
+    EDIT_DESTINATION = "edit_destination"
 
 
 class ButtonLabel(StrEnum):
@@ -40,3 +65,9 @@ class ButtonLabel(StrEnum):
     RESEND = "Resend"
     COMPLETED = "Completed"
     INCOMPLETE = "Incomplete"
+    EDIT_PHONE = "Edit number"
+    EDIT_EMAIL = "Edit email"
+    PREVIEW = "Preview"
+    SEND_TEST_SMS = "Send me a test SMS"
+    SEND_TEST_EMAIL = "Send me a test email"
+    RESET_TEMPLATES = "Reset to default"
