@@ -77,6 +77,8 @@ class VerificationSnapshot:
     # An agent replaced a destination on record (issue 5); the ticket note can use these too.
     destination_edited: bool = False
     edit_reason: str | None = None
+    phone_edited: bool = False
+    email_edited: bool = False
     edits_allowed: bool = False
 
     @property

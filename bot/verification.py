@@ -645,6 +645,8 @@ class VerificationService:
             code_expired=expired,
             destination_edited=verification.phone_edited or verification.email_edited,
             edit_reason=verification.edit_reason,
+            phone_edited=verification.phone_edited,
+            email_edited=verification.email_edited,
             edits_allowed=policy.allow_destination_edits,
         )
 

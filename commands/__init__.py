@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from commands import card, verify
-from commands.ids import ActionId, Command
+from commands import card, destination_modal, template_modal, verify
+from commands.ids import ActionId, CallbackId, Command
 
 Listener = Callable[..., Awaitable[None]]
 
@@ -25,6 +25,17 @@ ACTIONS: dict[str | re.Pattern[str], Listener] = {
     ActionId.CHECK_CODE.value: card.handle_check,
     ActionId.COMPLETED.value: card.handle_completed,
     ActionId.INCOMPLETE.value: card.handle_incomplete,
+    ActionId.EDIT_DESTINATION.value: destination_modal.handle_edit_destination,
+    ActionId.EDIT_TEMPLATES.value: template_modal.handle_open_templates,
+    ActionId.TEMPLATES_PREVIEW.value: template_modal.handle_template_action,
+    ActionId.TEMPLATES_TEST_SMS.value: template_modal.handle_template_action,
+    ActionId.TEMPLATES_TEST_EMAIL.value: template_modal.handle_template_action,
+    ActionId.TEMPLATES_RESET.value: template_modal.handle_template_action,
+}
+# Modal submissions, by callback_id.
+VIEW_SUBMISSIONS: dict[str, Listener] = {
+    CallbackId.EDIT_TEMPLATES.value: template_modal.handle_submit_templates,
+    CallbackId.EDIT_DESTINATION.value: destination_modal.handle_submit_destination,
 }
 
 
@@ -33,6 +44,8 @@ def register(app: AsyncApp) -> None:
         app.command(command.value)(handler)
     for action, handler in ACTIONS.items():
         app.action(action)(handler)
+    for callback_id, handler in VIEW_SUBMISSIONS.items():
+        app.view(callback_id)(handler)
     # Typing in the code box sends nothing (no dispatch_action), but ack any stray action so
     # Slack never shows the agent a warning triangle.
     app.action(ActionId.CODE_INPUT.value)(_ack_only)

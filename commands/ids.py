@@ -22,8 +22,7 @@ class ActionId(StrEnum):
     EDIT_TEMPLATES = "home_edit_templates"
     OPEN_SETTINGS = "home_open_settings"
     # The verification card's destination edits (the channel rides in the button value too)
-    EDIT_PHONE = "edit_destination_sms"
-    EDIT_EMAIL = "edit_destination_email"
+    EDIT_DESTINATION = "edit_destination"
     DESTINATION_INPUT = "destination_input"
     EDIT_REASON_INPUT = "edit_reason_input"
     # The PIN templates modal
@@ -49,6 +48,7 @@ class BlockId(StrEnum):
     TEMPLATE_ACTIONS = "tpl_actions"
     DESTINATION_VALUE = "destination_value"
     EDIT_REASON = "edit_reason"
+    EDIT_DESTINATION = "edit_destination"
 
 
 class CallbackId(StrEnum):
