@@ -109,7 +109,7 @@ async def handle_template_action(
     if action_id == ActionId.TEMPLATES_RESET:
         changed = await deps.templates.reset(team_id=form.team_id, actor_user_id=form.user_id)
         notice = (
-            "Reset to the shipped templates; the next code uses them."
+            "Back to the shipped templates; the next code uses them."
             if changed
             else "These already are the shipped templates."
         )
