@@ -37,6 +37,7 @@ class User:
     tz: str = "America/New_York"
     is_bot: bool = False
     deleted: bool = False
+    phone: str = ""  # the profile's free-text phone field, as the person typed it
 
     def to_api(self, team: Team, bot: BotIdentity) -> dict[str, Any]:
         """The `user` object of users.info / users.lookupByEmail."""
@@ -47,7 +48,7 @@ class User:
             "display_name": self.name,
             "display_name_normalized": self.name,
             "title": "",
-            "phone": "",
+            "phone": self.phone,
             "team": team.id,
         }
         if self.email and not self.is_bot:

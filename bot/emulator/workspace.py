@@ -105,6 +105,7 @@ class Workspace:
         is_owner: bool = False,
         is_primary_owner: bool = False,
         tz: str = "America/New_York",
+        phone: str = "",
     ) -> User:
         """A person; the primary owner is also an owner, as in Slack."""
         user = User(
@@ -116,6 +117,7 @@ class Workspace:
             is_owner=is_owner or is_primary_owner,
             is_primary_owner=is_primary_owner,
             tz=tz,
+            phone=phone,
         )
         self.users[id] = user
         return user
