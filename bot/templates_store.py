@@ -1,17 +1,17 @@
 """Per-workspace message templates: load for sending, save, reset, and send an admin a test.
 
 Saving validates again here (the modal validated already, but the domain never trusts its
-caller), writes one audit event per changed template with the old and new text, and
-announces the change to supervisors when an announcer is wired in.
+caller), writes one audit event per changed template with the old and new text and, in the
+same transaction, the supervisors' announcement (the Settings modal's outbox kind).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,8 +35,10 @@ TEMPLATES_RESET = "templates_reset"
 TEMPLATE_TEST_SENT = "template_test_sent"
 TEMPLATE_TEST_FAILED = "template_test_failed"
 
-# Called inside the saving transaction, so the announcement is written with the change.
-Announcer = Callable[[AsyncSession, str, str, str, datetime], Awaitable[None]]
+_ANNOUNCED_CHARS = 120
+# Tests cost what codes cost: a stolen admin session must not become an SMS pump.
+TESTS_PER_HOUR = 10
+TEST_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,14 @@ class StoredTemplates:
     is_default: bool
     updated_by: str | None
     updated_at: datetime | None
+
+
+class TemplateTestRefused(Exception):
+    """No test now; `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class TemplatesInvalid(Exception):
@@ -80,7 +90,10 @@ class TemplateService:
         organisation: str,
         sms: SmsSender,
         email: EmailSender,
-        announce: Announcer | None = None,
+        sms_by_name: Mapping[str, SmsSender] | None = None,
+        email_by_name: Mapping[str, EmailSender] | None = None,
+        announcement_kind: str | None = None,
+        outbox_written: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -88,9 +101,15 @@ class TemplateService:
         self._defaults = defaults
         self._policy_defaults = policy_defaults
         self._organisation = organisation
+        # Tests go through the provider the workspace sends codes with (Settings), like codes.
+        self._sms_by_name = {sms.name: sms, **(sms_by_name or {})}
+        self._email_by_name = {email.name: email, **(email_by_name or {})}
         self._sms = sms
         self._email = email
-        self._announce = announce
+        # The outbox kind whose deliverer posts admin changes to the supervisors' channel
+        # (the Settings modal's); None: audit only.
+        self._announcement_kind = announcement_kind
+        self._outbox_written = outbox_written
 
     @property
     def defaults(self) -> MessageTemplates:
@@ -166,9 +185,9 @@ class TemplateService:
                 row.email_body, row.email_html = new.email_body, new.email_html
                 row.updated_by, row.updated_at = actor_user_id, now
             self._audit_changes(session, team_id, actor_user_id, TEMPLATES_CHANGED, old, new, now)
-            await self._announce_change(
-                session, team_id, actor_user_id, _summary("changed", changed), now
-            )
+            announced = await self._announce(session, team_id, actor_user_id, old, new, now)
+        if announced:
+            self._outbox_written()
         return changed
 
     async def reset(self, *, team_id: str, actor_user_id: str) -> list[TemplateField]:
@@ -182,9 +201,11 @@ class TemplateService:
             self._audit_changes(
                 session, team_id, actor_user_id, TEMPLATES_RESET, old, self._defaults, now
             )
-            await self._announce_change(
-                session, team_id, actor_user_id, _summary("reset to the defaults", changed), now
+            announced = await self._announce(
+                session, team_id, actor_user_id, old, self._defaults, now
             )
+        if announced:
+            self._outbox_written()
         return changed
 
     async def send_test(
@@ -198,9 +219,22 @@ class TemplateService:
         destination: str,
     ) -> str:
         """Render `templates` with sample data and send them to the admin's own `destination`;
-        returns the masked destination. Raises TemplatesInvalid or DeliveryError."""
+        returns the masked destination. Raises TemplatesInvalid, TemplateTestRefused or
+        DeliveryError."""
         async with self._db.transaction() as session:
             policy = await self._policy(session, team_id)
+            recent = await repo.count_recent_audit_events(
+                session=session,
+                team_id=team_id,
+                kind=TEMPLATE_TEST_SENT,
+                actor_user_id=actor_user_id,
+                since=self._clock.now() - TEST_WINDOW,
+            )
+        if recent >= TESTS_PER_HOUR:
+            raise TemplateTestRefused(
+                f"You sent {recent} test messages in the last hour (limit {TESTS_PER_HOUR}); "
+                "try again later."
+            )
         check = self._check(templates, agent_name, policy)
         if not check.ok:
             raise TemplatesInvalid(check)
@@ -213,7 +247,7 @@ class TemplateService:
         masked = mask_destination(channel.value, destination)
         try:
             if channel is Channel.SMS:
-                await self._sms.send(
+                await self._sms_by_name.get(policy.sms_provider, self._sms).send(
                     SmsMessage(
                         to=destination,
                         body=self._renderer.render_sms(templates, context),
@@ -222,7 +256,7 @@ class TemplateService:
                 )
             else:
                 rendered = self._renderer.render_email(templates, context)
-                await self._email.send(
+                await self._email_by_name.get(policy.email_provider, self._email).send(
                     EmailMessage(
                         to=destination,
                         subject=f"[Test] {rendered.subject}",
@@ -286,11 +320,36 @@ class TemplateService:
                 },
             )
 
-    async def _announce_change(
-        self, session: AsyncSession, team_id: str, actor: str, summary: str, at: datetime
-    ) -> None:
-        if self._announce is not None:
-            await self._announce(session, team_id, actor, summary, at)
+    async def _announce(
+        self,
+        session: AsyncSession,
+        team_id: str,
+        actor: str,
+        old: MessageTemplates,
+        new: MessageTemplates,
+        at: datetime,
+    ) -> bool:
+        """The supervisors' post about the change, written with it (False: no channel)."""
+        channel = (await self._policy(session, team_id)).supervisor_channel
+        changed = _changed(old, new)
+        if not channel or not changed or self._announcement_kind is None:
+            return False
+        lines = [
+            {
+                "setting": f"{field.label} template",
+                "old": _quoted(old.source(field)),
+                "new": _quoted(new.source(field)),
+            }
+            for field in changed
+        ]
+        repo.add_outbox_message(
+            session=session,
+            kind=self._announcement_kind,
+            dedupe_key=f"{self._announcement_kind}:templates:{uuid.uuid4().hex}",
+            payload={"channel": channel, "actor_user_id": actor, "changes": lines},
+            at=at,
+        )
+        return True
 
 
 def _changed(old: MessageTemplates, new: MessageTemplates) -> list[TemplateField]:
@@ -301,6 +360,12 @@ def _changed(old: MessageTemplates, new: MessageTemplates) -> list[TemplateField
     ]
 
 
-def _summary(what: str, fields: list[TemplateField]) -> str:
-    names = ", ".join(field.label for field in fields) or "no template"
-    return f"PIN templates {what}: {names}."
+def _quoted(source: str | None) -> str:
+    """A template's start for a channel post: one line, Slack's control characters escaped."""
+    if not source:
+        return "none"
+    line = " ↵ ".join(part.strip() for part in source.strip().splitlines() if part.strip())
+    if len(line) > _ANNOUNCED_CHARS:
+        line = line[:_ANNOUNCED_CHARS] + "…"
+    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"“{line.replace('`', chr(39))}”"

@@ -19,7 +19,7 @@ from bot.deps import Deps, deps_from
 from bot.rendering import TemplateField
 from bot.roles import NotAllowed
 from bot.snapshots import Channel
-from bot.templates_store import TemplatesInvalid
+from bot.templates_store import TemplatesInvalid, TemplateTestRefused
 from commands.ids import ActionId, CallbackId
 from commands.parsing import PayloadError
 from commands.template_views import (
@@ -151,6 +151,8 @@ async def _send_test(
             notice="Fix the problems below before sending a test.",
             problems=invalid.check.errors,
         )
+    except TemplateTestRefused as refused:
+        return _typed(form, notice=refused.message)
     except DeliveryError as exc:
         return _typed(form, notice=f"Test {channel.label} not sent: {exc.message}")
     return _typed(

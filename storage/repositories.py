@@ -405,12 +405,17 @@ async def delete_message_templates(*, session: AsyncSession, team_id: str) -> bo
     return True
 
 
-async def list_audit_events_of_kind(
-    *, session: AsyncSession, team_id: str, kind: str
-) -> Sequence[AuditEvent]:
+async def count_recent_audit_events(
+    *, session: AsyncSession, team_id: str, kind: str, actor_user_id: str, since: datetime
+) -> int:
     query = (
-        select(AuditEvent)
-        .where(col(AuditEvent.team_id) == team_id, col(AuditEvent.kind) == kind)
-        .order_by(col(AuditEvent.id))
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            col(AuditEvent.team_id) == team_id,
+            col(AuditEvent.kind) == kind,
+            col(AuditEvent.actor_user_id) == actor_user_id,
+            col(AuditEvent.created_at) >= since,
+        )
     )
-    return (await session.scalars(query)).all()
+    return int((await session.scalar(query)) or 0)
