@@ -32,6 +32,9 @@ class Deps:
     templates: TemplateService
     destinations: DestinationEditor
     card_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # The provider names the server has credentials for: what Settings may choose from.
+    sms_provider_names: tuple[str, ...] = ("console",)
+    email_provider_names: tuple[str, ...] = ("console",)
 
 
 def deps_from(context: Mapping[str, Any]) -> Deps:

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from commands import SLASH_COMMANDS
+from commands import EVENTS, SLASH_COMMANDS
 from commands.ids import Command
 
 PLACEHOLDER_URL = "https://pinverify.example.com"
@@ -14,7 +14,6 @@ PLACEHOLDER_URL = "https://pinverify.example.com"
 # know workspace admins and owners; usergroups:read: the agent user group's members and the
 # list of groups an admin picks from in Settings.
 BOT_SCOPES = ["chat:write", "commands", "users:read", "usergroups:read"]
-BOT_EVENTS = ["app_home_opened"]
 COMMAND_HELP: dict[Command, tuple[str, str]] = {
     Command.VERIFY: (
         "Look up a caller and send them a one-time PIN",
@@ -39,7 +38,7 @@ def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
             entry["url"] = events_url
         slash_commands.append(entry)
     interactivity: dict[str, Any] = {"is_enabled": True}
-    event_subscriptions: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
+    event_subscriptions: dict[str, Any] = {"bot_events": list(EVENTS)}
     if not socket_mode:
         interactivity["request_url"] = events_url
         event_subscriptions = {"request_url": events_url, **event_subscriptions}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -28,7 +28,8 @@ from bot.server import create_server
 from bot.settings import Settings
 from bot.templates_store import TemplateService
 from bot.verification import SUPERVISOR_POST, VerificationService
-from commands.supervisors import supervisor_deliverer
+from bot.workspace_settings import POLICY_ANNOUNCEMENT
+from commands.supervisors import announcement_deliverer, supervisor_deliverer
 from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
 from providers.email import EmailSender
@@ -103,6 +104,22 @@ EMAIL_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], EmailSender]] = {
     "console": _console_email,
     "smtp": _smtp_email,
 }
+# What a provider needs from Settings before it can be built (console needs nothing).
+PROVIDER_REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    "twilio": ("twilio_account_sid", "twilio_auth_token", "twilio_from_number"),
+    "smtp": ("smtp_url", "email_from"),
+}
+
+
+def configured_providers(settings: Settings, registry: Mapping[str, object]) -> tuple[str, ...]:
+    """The registry's providers this server has the configuration for: what admins may pick."""
+    return tuple(
+        name
+        for name in registry
+        if all(getattr(settings, need) is not None for need in PROVIDER_REQUIREMENTS.get(name, ()))
+    )
+
+
 CRM_PROVIDERS: dict[str, Callable[[Settings, ProviderTools], ContactDirectory]] = {
     "directory": _builtin_directory,
 }
@@ -149,14 +166,20 @@ async def open_runtime(
         if relay_client is not None:
             # The relay schedules its own retries from Retry-After; no sleeping in the client.
             deliverers[SUPERVISOR_POST] = supervisor_deliverer(relay_client)
+            deliverers[POLICY_ANNOUNCEMENT] = announcement_deliverer(relay_client)
         relay = OutboxRelay(
             db=db,
             clock=clock,
             deliverers=deliverers,
             poll_seconds=settings.pinverify_outbox_poll_seconds,
         )
-        sms = SMS_PROVIDERS[settings.sms_provider](settings, tools)
-        email = EMAIL_PROVIDERS[settings.email_provider](settings, tools)
+        # Every configured provider is built: an admin may switch between them in Settings.
+        sms_names = configured_providers(settings, SMS_PROVIDERS)
+        email_names = configured_providers(settings, EMAIL_PROVIDERS)
+        sms_senders = {name: SMS_PROVIDERS[name](settings, tools) for name in sms_names}
+        email_senders = {name: EMAIL_PROVIDERS[name](settings, tools) for name in email_names}
+        sms = sms_senders[settings.sms_provider]
+        email = email_senders[settings.email_provider]
         renderer = MessageRenderer()
         templates = default_templates()
         policy_defaults = Policy.from_settings(settings)
@@ -165,6 +188,8 @@ async def open_runtime(
             clock=clock,
             sms=sms,
             email=email,
+            sms_by_name=sms_senders,
+            email_by_name=email_senders,
             renderer=renderer,
             templates=templates,
             secret_key=secret_key(settings),
@@ -180,6 +205,8 @@ async def open_runtime(
             verifications=verifications,
             relay=relay,
             roles=Roles(client=client, settings=settings, db=db, clock=clock),
+            sms_provider_names=sms_names,
+            email_provider_names=email_names,
             templates=TemplateService(
                 db=db,
                 clock=clock,
@@ -189,6 +216,10 @@ async def open_runtime(
                 organisation=settings.pinverify_org_name,
                 sms=sms,
                 email=email,
+                sms_by_name=sms_senders,
+                email_by_name=email_senders,
+                announcement_kind=POLICY_ANNOUNCEMENT,
+                outbox_written=relay.kick,
             ),
             destinations=DestinationEditor(
                 db=db,

@@ -127,6 +127,9 @@ class SendOutcome:
     duplicate: bool
     snapshot: VerificationSnapshot
     error: DeliveryError | None = None
+    # The code itself, only when the workspace shows codes to agents (Settings); for the
+    # agent's own card in their DM, never stored, logged or posted anywhere else.
+    code_for_agent: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -64,11 +64,17 @@ class VerificationService:
         defaults: Policy,
         organisation: str,
         outbox_written: Callable[[], None] = lambda: None,
+        sms_by_name: Mapping[str, SmsSender] | None = None,
+        email_by_name: Mapping[str, EmailSender] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        # `sms`/`email` are the server's defaults; a workspace may choose another configured
+        # provider by name in Settings.
         self._sms = sms
         self._email = email
+        self._sms_by_name = {sms.name: sms, **(sms_by_name or {})}
+        self._email_by_name = {email.name: email, **(email_by_name or {})}
         self._renderer = renderer
         self._templates = templates
         self._key = secret_key
@@ -167,7 +173,7 @@ class VerificationService:
                 snapshot=await self.snapshot(verification_id),
                 error=interrupted,
             )
-        send, _code, context, templates = reserved
+        send, code, context, templates, show_code = reserved
         try:
             receipt_id = await self._deliver(send, context, templates)
         except DeliveryError as exc:
@@ -185,7 +191,11 @@ class VerificationService:
             )
         else:
             await self._record_send_success(send, receipt_id)
-            return SendOutcome(duplicate=False, snapshot=await self.snapshot(verification_id))
+            return SendOutcome(
+                duplicate=False,
+                snapshot=await self.snapshot(verification_id),
+                code_for_agent=code if show_code else None,
+            )
         await self._record_send_failure(send, error)
         return SendOutcome(
             duplicate=False, snapshot=await self.snapshot(verification_id), error=error
@@ -211,7 +221,7 @@ class VerificationService:
 
     async def _reserve_send(
         self, verification_id: str, actor: str, channel: Channel, seq: int
-    ) -> tuple[CodeSend, str, MessageContext, MessageTemplates] | None:
+    ) -> tuple[CodeSend, str, MessageContext, MessageTemplates, bool] | None:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
@@ -270,7 +280,7 @@ class VerificationService:
                 code_hash=hash_code(
                     key=self._key, verification_id=verification_id, seq=seq, code=code
                 ),
-                provider=(self._sms if channel is Channel.SMS else self._email).name,
+                provider=self._provider_name(channel, policy),
                 created_at=now,
                 expires_at=now + timedelta(seconds=policy.code_ttl_seconds),
             )
@@ -298,7 +308,16 @@ class VerificationService:
             templates = await load_templates(
                 session=session, team_id=verification.team_id, defaults=self._templates
             )
-            return send, code, context, templates
+            return send, code, context, templates, policy.show_code_to_agent
+
+    def _provider_name(self, channel: Channel, policy: Policy) -> str:
+        chosen = policy.sms_provider if channel is Channel.SMS else policy.email_provider
+        names = self._sms_by_name if channel is Channel.SMS else self._email_by_name
+        if chosen in names:
+            return chosen
+        # Saved when the server had that provider configured, and it no longer has.
+        log.warning("workspace provider not configured", extra={"provider": chosen})
+        return (self._sms if channel is Channel.SMS else self._email).name
 
     async def _deliver(
         self, send: CodeSend, context: MessageContext, templates: MessageTemplates
@@ -306,12 +325,12 @@ class VerificationService:
         key = f"{send.verification_id}:{send.seq}"
         if send.channel == Channel.SMS:
             body = self._renderer.render_sms(templates, context)
-            sms_receipt = await self._sms.send(
+            sms_receipt = await self._sms_by_name.get(send.provider, self._sms).send(
                 SmsMessage(to=send.destination, body=body, idempotency_key=key)
             )
             return sms_receipt.message_id
         rendered = self._renderer.render_email(templates, context)
-        email_receipt = await self._email.send(
+        email_receipt = await self._email_by_name.get(send.provider, self._email).send(
             EmailMessage(
                 to=send.destination,
                 subject=rendered.subject,

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from commands import card, destination_modal, template_modal, verify
+from commands import card, destination_modal, home, settings_modal, template_modal, verify
 from commands.ids import ActionId, CallbackId, Command
 
 Listener = Callable[..., Awaitable[None]]
@@ -31,12 +31,16 @@ ACTIONS: dict[str | re.Pattern[str], Listener] = {
     ActionId.TEMPLATES_TEST_SMS.value: template_modal.handle_template_action,
     ActionId.TEMPLATES_TEST_EMAIL.value: template_modal.handle_template_action,
     ActionId.TEMPLATES_RESET.value: template_modal.handle_template_action,
+    ActionId.OPEN_SETTINGS.value: settings_modal.handle_open_settings,
 }
 # Modal submissions, by callback_id.
 VIEW_SUBMISSIONS: dict[str, Listener] = {
     CallbackId.EDIT_TEMPLATES.value: template_modal.handle_submit_templates,
     CallbackId.EDIT_DESTINATION.value: destination_modal.handle_submit_destination,
+    CallbackId.SETTINGS.value: settings_modal.handle_submit_settings,
 }
+# Events API subscriptions; the manifest's bot_events list holds the same names.
+EVENTS: dict[str, Listener] = {"app_home_opened": home.handle_home_opened}
 
 
 def register(app: AsyncApp) -> None:
@@ -46,6 +50,8 @@ def register(app: AsyncApp) -> None:
         app.action(action)(handler)
     for callback_id, handler in VIEW_SUBMISSIONS.items():
         app.view(callback_id)(handler)
+    for event, handler in EVENTS.items():
+        app.event(event)(handler)
     # Typing in the code box sends nothing (no dispatch_action), but ack any stray action so
     # Slack never shows the agent a warning triangle.
     app.action(ActionId.CODE_INPUT.value)(_ack_only)

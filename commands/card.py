@@ -233,6 +233,14 @@ async def _send(
         send = outcome.snapshot.latest_send
         where = f" to {send.masked_destination}" if send else ""
         return outcome.snapshot, f"{channel.label} not sent{where}: {outcome.error.message}"
+    card_channel = outcome.snapshot.card_channel or ""
+    if outcome.code_for_agent and card_channel.startswith("D"):
+        # The workspace chose to show codes to agents: on the agent's own card in their DM
+        # only (a D channel), never anywhere others could read it.
+        return outcome.snapshot, (
+            f"The code sent is {outcome.code_for_agent}. Only you see it (an admin turned on "
+            "showing codes to agents); still ask the caller to read it back."
+        )
     return outcome.snapshot, None
 
 

@@ -54,6 +54,30 @@ class BlockId(StrEnum):
 class CallbackId(StrEnum):
     EDIT_TEMPLATES = "edit_templates"
     EDIT_DESTINATION = "edit_destination"
+    SETTINGS = "workspace_settings"
+
+
+class SettingsField(StrEnum):
+    """Block ids (and action ids) of the Settings modal's inputs, one per setting; the names
+    are SettingsForm's fields."""
+
+    REQUIRE_TICKET = "set_require_ticket"
+    CODE_LENGTH = "set_code_length"
+    CODE_TTL_MINUTES = "set_code_ttl_minutes"
+    MAX_ATTEMPTS = "set_max_attempts"
+    ALLOW_DESTINATION_EDITS = "set_allow_destination_edits"
+    REQUIRE_EDIT_REASON = "set_require_edit_reason"
+    CODE_IN_TICKET_NOTE = "set_code_in_ticket_note"
+    SHOW_CODE_TO_AGENT = "set_show_code_to_agent"
+    SUPERVISOR_CHANNEL = "set_supervisor_channel"
+    AGENT_USERGROUP = "set_agent_usergroup"
+    SMS_PROVIDER = "set_sms_provider"
+    EMAIL_PROVIDER = "set_email_provider"
+    SMS_ALLOWED_COUNTRIES = "set_sms_allowed_countries"
+
+    @property
+    def form_field(self) -> str:
+        return self.value.removeprefix("set_")
 
 
 class ButtonLabel(StrEnum):
@@ -71,3 +95,5 @@ class ButtonLabel(StrEnum):
     SEND_TEST_SMS = "Send me a test SMS"
     SEND_TEST_EMAIL = "Send me a test email"
     RESET_TEMPLATES = "Reset to default"
+    EDIT_TEMPLATES = "Edit PIN templates"
+    SETTINGS = "Settings"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -419,3 +419,29 @@ async def count_recent_audit_events(
         )
     )
     return int((await session.scalar(query)) or 0)
+
+
+# --- workspace settings (issue 5, settings modal) ---------------------------------------------
+
+
+async def save_workspace_policy(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    values: Mapping[str, Any],
+    updated_by: str,
+    at: datetime,
+) -> WorkspacePolicy:
+    """Set these WorkspacePolicy columns for the workspace (creating its row); others unchanged."""
+    row = await session.get(WorkspacePolicy, team_id, with_for_update=True)
+    if row is None:
+        row = WorkspacePolicy(team_id=team_id, updated_at=at)
+        session.add(row)
+    for name, value in values.items():
+        if name not in WorkspacePolicy.model_fields or name in ("team_id", "updated_at"):
+            raise ValueError(f"not a workspace policy setting: {name}")
+        setattr(row, name, value)
+    row.updated_by = updated_by
+    row.updated_at = at
+    await session.flush()
+    return row

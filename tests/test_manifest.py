@@ -40,8 +40,17 @@ def test_manifest_commands_are_the_registered_ones() -> None:
     assert declared == {command.value for command in commands.SLASH_COMMANDS} == {"/verify"}
     app = AsyncApp(token="xoxb-test", signing_secret="s")
     commands.register(app)
-    # one listener per slash command and action, plus the code box's ack-only listener
-    assert len(app._async_listeners) == len(commands.SLASH_COMMANDS) + len(commands.ACTIONS) + 1
+    # one listener per slash command, action, view submission and event, plus the code
+    # box's ack-only listener
+    assert len(app._async_listeners) == (
+        len(commands.SLASH_COMMANDS)
+        + len(commands.ACTIONS)
+        + len(commands.VIEW_SUBMISSIONS)
+        + len(commands.EVENTS)
+        + 1
+    )
+    events = manifest("https://x")["settings"]["event_subscriptions"]["bot_events"]
+    assert events == list(commands.EVENTS) == ["app_home_opened"]
 
 
 def test_socket_mode_manifest_has_no_urls() -> None:

@@ -311,8 +311,7 @@ class HangingSms:
 
 
 async def test_a_crashing_provider_leaves_a_failed_send_not_a_stuck_one(db: Database) -> None:
-    kit = make_kit(db)
-    kit.service._sms = ExplodingSms()  # type: ignore[assignment]
+    kit = make_kit(db, sms=ExplodingSms())  # type: ignore[arg-type]
     snapshot = await kit.service.open(
         team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
     )
@@ -326,9 +325,8 @@ async def test_a_crashing_provider_leaves_a_failed_send_not_a_stuck_one(db: Data
 
 
 async def test_a_send_cut_off_by_a_restart_is_failed_on_the_next_click(db: Database) -> None:
-    kit = make_kit(db)
     hanging = HangingSms()
-    kit.service._sms = hanging  # type: ignore[assignment]
+    kit = make_kit(db, sms=hanging)  # type: ignore[arg-type]
     snapshot = await kit.service.open(
         team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
     )

@@ -14,6 +14,7 @@ from bot.rendering import MessageRenderer, default_templates
 from bot.verification import VerificationService
 from providers.crm import ContactRecord
 from providers.email.console import ConsoleEmail
+from providers.sms import SmsSender
 from providers.sms.console import ConsoleSms
 from storage import repositories as repo
 from storage.db import Database
@@ -56,14 +57,17 @@ def make_policy(**overrides: object) -> Policy:
     return Policy(**values)  # type: ignore[arg-type]
 
 
-def make_kit(db: Database, *, policy: Policy | None = None) -> ServiceKit:
+def make_kit(
+    db: Database, *, policy: Policy | None = None, sms: SmsSender | None = None
+) -> ServiceKit:
+    """A service on `db` with console providers (or the given SMS port)."""
     clock = ManualClock()
     store = ConsoleMessageStore(db, clock)
     kicks: list[int] = []
     service = VerificationService(
         db=db,
         clock=clock,
-        sms=ConsoleSms(store, logging.getLogger("test.console")),
+        sms=sms or ConsoleSms(store, logging.getLogger("test.console")),
         email=ConsoleEmail(store, logging.getLogger("test.console"), "desk@msp.example"),
         renderer=MessageRenderer(),
         templates=default_templates(),
