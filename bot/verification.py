@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.codes import code_matches, generate_code, hash_code, normalise_entry
 from bot.masking import mask_destination, mask_email, mask_phone
-from bot.policy import Policy, load_policy
+from bot.policy import Policy, load_policy, sms_region
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.snapshots import (
     Channel,
@@ -268,6 +268,15 @@ class VerificationService:
                 raise VerificationRefused(
                     f"The contact has no {channel.label} destination on record; try {other}.",
                     code="no_destination",
+                )
+            region = sms_region(destination) if channel is Channel.SMS else None
+            if channel is Channel.SMS and region not in policy.sms_allowed_countries:
+                # Blocks SMS pumping to premium destinations, even for numbers on record.
+                raise VerificationRefused(
+                    f"SMS to {region or 'this'} numbers is not allowed in this workspace "
+                    f"(allowed: {', '.join(policy.sms_allowed_countries)}). Try email, or ask "
+                    "a PIN Verify admin.",
+                    code="sms_country",
                 )
             await self._require_send_budget(session, verification, actor, destination, policy)
             code = generate_code(policy.code_length)

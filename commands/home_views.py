@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -373,7 +374,7 @@ def settings_announcement(payload: Mapping[str, object]) -> list[Block]:
     changes = payload.get("changes")
     rows = changes if isinstance(changes, list) else []
     lines = [
-        f"• *{row['setting']}*: {row['old']} → {row['new']}"
+        f"• *{escape(str(row['setting']))}*: {_shown(row['old'])} → {_shown(row['new'])}"
         for row in rows
         if isinstance(row, dict)
     ]
@@ -385,6 +386,16 @@ def settings_announcement(payload: Mapping[str, object]) -> list[Block]:
         ),
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000] or "(no details)")),
     ]
+
+
+_CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]{6,}>")
+
+
+def _shown(value: object) -> str:
+    """A value escaped for the channel (template text may hold `<!channel>`), except the
+    channel links describe_value itself makes."""
+    text = str(value)
+    return text if _CHANNEL_LINK.fullmatch(text) else escape(text)
 
 
 def settings_announcement_text(payload: Mapping[str, object]) -> str:

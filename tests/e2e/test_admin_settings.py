@@ -264,3 +264,16 @@ async def test_pinverify_admins_grants_admin(database_url: str) -> None:
         assert modal.errors is None
         saved = await saved_policy(bot)
         assert saved is not None and saved.max_attempts == 3 and saved.updated_by == AGENT
+
+
+async def test_sms_allowed_countries_refuse_a_number_on_record(database_url: str) -> None:
+    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+        modal = await open_settings(bot)
+        await bot.driver.submit_view(ADMIN, modal.id, {"SMS allowed countries": "CA"})
+        assert modal.errors is None
+        card = await bot.open_card("+1 513 555 7611")
+        await bot.driver.click(AGENT, card, "Send SMS")
+        await bot.wait_text(card, "SMS to US numbers is not allowed in this workspace")
+        assert await bot.console_codes() == []
+        await bot.driver.click(AGENT, card, "Send email")
+        await bot.wait_text(card, "Code #1 sent by *email*")
