@@ -233,7 +233,8 @@ def _column_value(change: SettingChange) -> Any:
 
 
 def describe_value(setting: str, value: Any, choices: SettingsChoices) -> str:
-    """A value as admins read it, safe to post in a channel (no mentions that ping)."""
+    """A value as admins read it, as mrkdwn safe to post in a channel: escaped, and no
+    mention that pings anyone (a channel link is fine)."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if setting == "code_ttl_seconds":
@@ -243,10 +244,14 @@ def describe_value(setting: str, value: Any, choices: SettingsChoices) -> str:
     if setting == "supervisor_channel":
         return f"<#{value}>" if value else "none"
     if setting == "agent_usergroup":
-        return choices.usergroup_label(value)
+        return _escaped(choices.usergroup_label(value))
     if setting == "sms_allowed_countries":
         return ", ".join(value)
-    return str(value)
+    return _escaped(str(value))
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 Announcement = dict[str, Any]

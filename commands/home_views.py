@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -370,11 +369,15 @@ def notice_modal(title: str, text: str) -> View:
 
 
 def settings_announcement(payload: Mapping[str, object]) -> list[Block]:
-    """An admin's settings change as the supervisors see it: who, and each old → new."""
+    """An admin's change as the supervisors see it: who, and each old → new.
+
+    The payload's texts are mrkdwn already made safe by whoever wrote the outbox row
+    (describe_value for settings, the template service for templates): escaping them again
+    here would show `&amp;lt;` to supervisors."""
     changes = payload.get("changes")
     rows = changes if isinstance(changes, list) else []
     lines = [
-        f"• *{escape(str(row['setting']))}*: {_shown(row['old'])} → {_shown(row['new'])}"
+        f"• *{row['setting']}*: {row['old']} → {row['new']}"
         for row in rows
         if isinstance(row, dict)
     ]
@@ -386,16 +389,6 @@ def settings_announcement(payload: Mapping[str, object]) -> list[Block]:
         ),
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000] or "(no details)")),
     ]
-
-
-_CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]{6,}>")
-
-
-def _shown(value: object) -> str:
-    """A value escaped for the channel (template text may hold `<!channel>`), except the
-    channel links describe_value itself makes."""
-    text = str(value)
-    return text if _CHANNEL_LINK.fullmatch(text) else escape(text)
 
 
 def settings_announcement_text(payload: Mapping[str, object]) -> str:

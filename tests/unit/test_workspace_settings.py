@@ -16,6 +16,7 @@ from bot.workspace_settings import (
     SettingsInvalid,
     UsergroupChoice,
     changes_between,
+    describe_value,
     parse_countries,
     unsafe_settings,
     validate_settings,
@@ -135,19 +136,23 @@ def test_warnings_name_each_unsafe_setting() -> None:
     assert unsafe_settings(safe) == []
 
 
-def test_announcement_escapes_values_but_keeps_channel_links() -> None:
+def test_announced_values_are_safe_mrkdwn_without_pings() -> None:
+    choices = SettingsChoices(
+        sms_providers=(),
+        email_providers=(),
+        usergroups=(UsergroupChoice(id="S0HELPDSK1", handle="help<!channel>", name=""),),
+    )
+    assert describe_value("agent_usergroup", "S0HELPDSK1", choices) == "@help&lt;!channel&gt;"
+    assert describe_value("supervisor_channel", "C0SUPERVIS", choices) == "<#C0SUPERVIS>"
+    assert describe_value("supervisor_channel", None, choices) == "none"
     blocks = settings_announcement(
         {
             "actor_user_id": "U0ADMIN001",
-            "changes": [
-                {"setting": "SMS body template", "old": "<!channel> {{ code }}", "new": "x"},
-                {"setting": "Supervisors' channel", "old": "none", "new": "<#C0SUPERVIS>"},
-            ],
+            "changes": [{"setting": "Supervisors' channel", "old": "none", "new": "<#C0S>"}],
         }
     )
     text = str([block.to_dict() for block in blocks])
-    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
-    assert "<#C0SUPERVIS>" in text
+    assert "*Supervisors' channel*: none → <#C0S>" in text
 
 
 def test_home_views_by_role() -> None:
