@@ -35,11 +35,12 @@ async def handle_home_opened(
 
 async def publish_home(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str) -> None:
     """Draw this user's Home tab from the database and their role, as of now."""
+    notice = None
     try:
         role = await deps.roles.role_of(team_id=team_id, user_id=user_id)
-    except RoleCheckFailed:
+    except RoleCheckFailed as failure:
         # Show nothing privileged while Slack cannot tell us who this is.
-        role = Role.NONE
+        role, notice = Role.NONE, failure.message
     policy: Policy | None = None
     async with deps.db.transaction() as session:
         rows = await repo.recent_verifications_for_agent(
@@ -65,6 +66,7 @@ async def publish_home(deps: Deps, client: AsyncWebClient, *, team_id: str, user
         recent=recent,
         policy=policy,
         warnings=unsafe_settings(policy) if policy is not None else (),
+        notice=notice,
     )
     try:
         await client.views_publish(user_id=user_id, view=view.to_dict())

@@ -64,6 +64,7 @@ def home_view(
     recent: Sequence[RecentVerification],
     policy: Policy | None = None,
     warnings: Sequence[str] = (),
+    notice: str | None = None,
 ) -> View:
     """Agents see their recent verifications; admins also see the policy and its warnings.
 
@@ -73,14 +74,11 @@ def home_view(
         blocks.extend(_admin_blocks(policy, warnings))
         blocks.append(DividerBlock())
     if role is Role.NONE:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="You are not in the user group allowed to verify callers. Ask a PIN "
-                    "Verify admin to add you."
-                )
-            )
+        text = notice or (
+            "You are not in the user group allowed to verify callers. Ask a PIN Verify admin "
+            "to add you."
         )
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=escape(text))))
         return View(type="home", blocks=blocks)
     blocks.extend(_recent_blocks(recent))
     return View(type="home", blocks=blocks)

@@ -277,3 +277,16 @@ async def test_sms_allowed_countries_refuse_a_number_on_record(database_url: str
         assert await bot.console_codes() == []
         await bot.driver.click(AGENT, card, "Send email")
         await bot.wait_text(card, "Code #1 sent by *email*")
+
+
+async def test_home_shows_nothing_privileged_when_slack_cannot_say_who_you_are(
+    database_url: str,
+) -> None:
+    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+        bot.emulator.fail_next("users.info", error="fatal_error")
+        text = message_text(await home_of(bot, ADMIN))
+        assert "could not check your role with Slack" in text
+        assert "Policy for this workspace" not in text
+        assert find_button_labels(bot.emulator.home_view(ADMIN)) == []  # type: ignore[arg-type]
+        # Not cached: the next visit asks Slack again.
+        assert "Policy for this workspace" in message_text(await home_of(bot, ADMIN))

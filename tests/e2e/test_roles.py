@@ -91,3 +91,38 @@ async def test_slack_failure_refuses_and_says_it_is_transient(database_url: str)
         await bot.runtime.deps.roles.require_agent(
             team_id=emulator.team.id, user_id=OTHER_AGENT, action="test"
         )
+
+
+async def test_card_buttons_refuse_an_agent_removed_from_the_group(database_url: str) -> None:
+    emulator = new_emulator()
+    group = emulator.add_usergroup(AGENTS_GROUP, "helpdesk", [AGENT])
+    async with running_bot(
+        database_url, emulator=emulator, env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}
+    ) as bot:
+        card = await bot.open_card("+1 513 555 7611")
+        group.users.remove(AGENT)
+        bot.clock.advance(seconds=61)  # past the membership cache
+        await bot.driver.click(AGENT, card, "Send SMS")
+        await bot.driver.wait_for(
+            lambda: any(
+                "not in the user group allowed to verify" in message_text(note)
+                for note in bot.driver.ephemeral_messages(AGENT)
+            )
+        )
+        assert await bot.console_codes() == []
+        assert "Ready to send a code" in message_text(card)
+        async with bot.runtime.deps.db.transaction() as session:
+            events = list(await repo.list_audit_events(session=session))
+        assert [e.detail["action"] for e in events if e.kind == "access_refused"] == ["send_sms"]
+
+
+async def test_a_burst_of_role_checks_costs_one_users_info_call(database_url: str) -> None:
+    emulator = new_emulator()
+    async with running_bot(database_url, emulator=emulator) as bot:
+        roles = bot.runtime.deps.roles
+        for _ in range(5):
+            assert await roles.role_of(team_id=emulator.team.id, user_id=AGENT) is Role.AGENT
+        assert len(emulator.calls_to("users.info")) == 1
+        bot.clock.advance(seconds=61)
+        await roles.role_of(team_id=emulator.team.id, user_id=AGENT)
+        assert len(emulator.calls_to("users.info")) == 2
