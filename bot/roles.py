@@ -4,6 +4,7 @@ the workspace's agent user group verify. Checked on the server for every request
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -14,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.locks import KeyedLocks
 from bot.policy import Policy, load_policy
 from bot.settings import Settings
 from storage import repositories as repo
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 # from the agent group (or demoted) loses access within a minute.
 ROLE_CACHE_TTL = timedelta(seconds=60)
 ACCESS_REFUSED = "access_refused"
+CACHE_PRUNE_AT = 5000  # entries; expired ones are dropped past this, so memory stays bounded
 T = TypeVar("T")
 
 
@@ -72,6 +75,7 @@ class Roles:
         self._defaults = Policy.from_settings(settings)
         self._workspace_admins: dict[tuple[str, str], _Cached[bool]] = {}
         self._group_members: dict[tuple[str, str], _Cached[frozenset[str]]] = {}
+        self._lookups = KeyedLocks()
 
     async def role_of(self, *, team_id: str, user_id: str) -> Role:
         if await self.is_admin(team_id=team_id, user_id=user_id):
@@ -89,26 +93,24 @@ class Roles:
     async def is_admin(self, *, team_id: str, user_id: str) -> bool:
         if user_id in self._settings.admin_user_ids:
             return True
-        key = (team_id, user_id)
-        now = self._clock.now()
-        cached = self._workspace_admins.get(key)
-        if cached is not None and now < cached.until:
-            return cached.value
-        if self._client is None:
+        client = self._client
+        if client is None:
             return False
-        try:
-            answer = await self._client.users_info(user=user_id)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            raise RoleCheckFailed(
-                f"PIN Verify could not check your role with Slack ({_reason(exc)}); "
-                "nothing was done. Try again in a minute."
-            ) from exc
-        user = answer.get("user") or {}
-        admin = not user.get("deleted") and any(
-            bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")
-        )
-        self._workspace_admins[key] = _Cached(admin, now + self._ttl)
-        return admin
+
+        async def ask_slack() -> bool:
+            try:
+                answer = await client.users_info(user=user_id)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                raise RoleCheckFailed(
+                    f"PIN Verify could not check your role with Slack ({_reason(exc)}); "
+                    "nothing was done. Try again in a minute."
+                ) from exc
+            user = answer.get("user") or {}
+            return not user.get("deleted") and any(
+                bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")
+            )
+
+        return await self._cached(self._workspace_admins, (team_id, user_id), ask_slack)
 
     async def require_admin(self, *, team_id: str, user_id: str, action: str) -> None:
         """Raise NotAllowed (and audit the refusal) unless `user_id` administers PIN Verify."""
@@ -143,23 +145,46 @@ class Roles:
         )
 
     async def _members(self, team_id: str, usergroup: str) -> frozenset[str]:
-        key = (team_id, usergroup)
-        now = self._clock.now()
-        cached = self._group_members.get(key)
-        if cached is not None and now < cached.until:
-            return cached.value
-        if self._client is None:
+        client = self._client
+        if client is None:
             raise RoleCheckFailed("PIN Verify has no Slack connection to check your role.")
-        try:
-            answer = await self._client.usergroups_users_list(usergroup=usergroup)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            raise RoleCheckFailed(
-                f"PIN Verify could not check the agent user group with Slack ({_reason(exc)}); "
-                "nothing was done. Try again in a minute, or ask an admin to check Settings."
-            ) from exc
-        members = frozenset(str(user) for user in answer.get("users") or [])
-        self._group_members[key] = _Cached(members, now + self._ttl)
-        return members
+
+        async def ask_slack() -> frozenset[str]:
+            try:
+                answer = await client.usergroups_users_list(usergroup=usergroup)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                raise RoleCheckFailed(
+                    "PIN Verify could not check the agent user group with Slack "
+                    f"({_reason(exc)}); nothing was done. Try again in a minute, or ask an "
+                    "admin to check Settings."
+                ) from exc
+            return frozenset(str(user) for user in answer.get("users") or [])
+
+        return await self._cached(self._group_members, (team_id, usergroup), ask_slack)
+
+    async def _cached(
+        self,
+        cache: dict[tuple[str, str], _Cached[T]],
+        key: tuple[str, str],
+        ask_slack: Callable[[], Awaitable[T]],
+    ) -> T:
+        """The cached answer while fresh; else one Slack call, shared by concurrent askers
+        (a burst of clicks waits for the first one instead of each asking). Failures raise
+        and are never cached."""
+        cached = cache.get(key)
+        if cached is not None and self._clock.now() < cached.until:
+            return cached.value
+        async with self._lookups.hold(":".join(key)):
+            cached = cache.get(key)
+            if cached is not None and self._clock.now() < cached.until:
+                return cached.value
+            value = await ask_slack()
+            now = self._clock.now()
+            if len(cache) >= CACHE_PRUNE_AT:
+                for stale in [k for k, entry in cache.items() if entry.until <= now]:
+                    del cache[stale]
+            cache[key] = _Cached(value, now + self._ttl)
+            return value
 
     async def _audit_refusal(self, team_id: str, user_id: str, action: str, *, reason: str) -> None:
         log.warning("access refused", extra={"user": user_id, "action": action, "reason": reason})

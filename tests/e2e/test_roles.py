@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.emulator import message_text
@@ -120,8 +122,13 @@ async def test_a_burst_of_role_checks_costs_one_users_info_call(database_url: st
     emulator = new_emulator()
     async with running_bot(database_url, emulator=emulator) as bot:
         roles = bot.runtime.deps.roles
-        for _ in range(5):
-            assert await roles.role_of(team_id=emulator.team.id, user_id=AGENT) is Role.AGENT
+        # Five concurrent clicks: the first asks Slack, the others wait for its answer.
+        answers = await asyncio.gather(
+            *(roles.role_of(team_id=emulator.team.id, user_id=AGENT) for _ in range(5))
+        )
+        assert answers == [Role.AGENT] * 5
+        assert len(emulator.calls_to("users.info")) == 1
+        await roles.role_of(team_id=emulator.team.id, user_id=AGENT)
         assert len(emulator.calls_to("users.info")) == 1
         bot.clock.advance(seconds=61)
         await roles.role_of(team_id=emulator.team.id, user_id=AGENT)
