@@ -9,6 +9,8 @@ import pytest
 
 from bot.policy import Policy
 from bot.roles import Role
+from bot.runtime import EMAIL_PROVIDERS, SMS_PROVIDERS, configured_providers
+from bot.settings import load_settings
 from bot.workspace_settings import (
     EVERYONE,
     SettingsChoices,
@@ -186,3 +188,20 @@ def test_settings_modal_keeps_a_group_slack_did_not_list() -> None:
     group = next(b for b in view["blocks"] if b["block_id"] == "set_agent_usergroup")
     assert [o["value"] for o in group["element"]["options"]] == ["everyone", "S0GONE0001"]
     assert group["element"]["initial_option"]["value"] == "S0GONE0001"
+
+
+def test_only_providers_the_server_has_credentials_for_are_offered() -> None:
+    bare = load_settings({})
+    assert configured_providers(bare, SMS_PROVIDERS) == ("console",)
+    assert configured_providers(bare, EMAIL_PROVIDERS) == ("console",)
+    twilio = load_settings(
+        {
+            "TWILIO_ACCOUNT_SID": "AC0123",
+            "TWILIO_AUTH_TOKEN": "secret",
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "SMTP_URL": "smtp://u:p@mail.example:587",
+        }
+    )
+    assert configured_providers(twilio, SMS_PROVIDERS) == ("console", "twilio")
+    # SMTP without EMAIL_FROM cannot send: not offered.
+    assert configured_providers(twilio, EMAIL_PROVIDERS) == ("console",)
