@@ -11,9 +11,10 @@ from commands.ids import Command
 
 PLACEHOLDER_URL = "https://pinverify.example.com"
 # chat:write: the card and supervisors' posts; commands: /verify; users:read: users.info to
-# know workspace admins and owners; usergroups:read: the agent user group's members and the
+# know workspace admins and owners; users:read.email: the admin's own address for the PIN
+# templates' "Send me a test email"; usergroups:read: the agent user group's members and the
 # list of groups an admin picks from in Settings.
-BOT_SCOPES = ["chat:write", "commands", "users:read", "usergroups:read"]
+BOT_SCOPES = ["chat:write", "commands", "users:read", "users:read.email", "usergroups:read"]
 COMMAND_HELP: dict[Command, tuple[str, str]] = {
     Command.VERIFY: (
         "Look up a caller and send them a one-time PIN",

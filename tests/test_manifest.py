@@ -66,6 +66,7 @@ def test_least_privilege_scopes() -> None:
         "chat:write",
         "commands",
         "users:read",
+        "users:read.email",
         "usergroups:read",
     ]
 

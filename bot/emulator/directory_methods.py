@@ -27,7 +27,11 @@ def users_info(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
     user = emulator.users.get(args.require_text("user"))
     if user is None:
         raise SlackApiFailure("user_not_found")
-    return {"user": user.to_api(emulator.team, emulator.bot)}
+    answer = user.to_api(emulator.team, emulator.bot)
+    if "users:read.email" not in emulator.scopes:
+        # Slack leaves the profile's email out unless the app also has users:read.email.
+        answer["profile"].pop("email", None)
+    return {"user": answer}
 
 
 def users_lookup_by_email(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
