@@ -579,7 +579,11 @@ class VerificationService:
                 actor_user_id=actor_user_id,
                 kind="verification_closed",
                 at=now,
-                detail={"outcome": outcome.value, "check": snapshot.check_summary},
+                detail={
+                    "outcome": outcome.value,
+                    "check": snapshot.check_summary,
+                    **edit_flag(snapshot.destination_edited, snapshot.edit_reason),
+                },
             )
             if policy.supervisor_channel:
                 repo.add_outbox_message(
@@ -682,9 +686,11 @@ class VerificationService:
 def edited_destination_detail(verification: Verification, channel: Channel) -> dict[str, object]:
     """The audit flag for a send to a destination an agent typed in instead of the record."""
     edited = verification.phone_edited if channel is Channel.SMS else verification.email_edited
-    if not edited:
-        return {}
-    return {"destination_not_on_record": True, "edit_reason": verification.edit_reason}
+    return edit_flag(edited, verification.edit_reason)
+
+
+def edit_flag(edited: bool, reason: str | None) -> dict[str, object]:
+    return {"destination_not_on_record": True, "edit_reason": reason} if edited else {}
 
 
 def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:

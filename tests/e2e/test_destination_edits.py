@@ -71,6 +71,9 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(database_url:
             "reason": "Caller's <b>phone</b> lost",
             "flag": FLAG,
         }
+        (closed,) = await audit(bot, "verification_closed")
+        assert closed.detail["destination_not_on_record"] is True
+        assert closed.detail["edit_reason"] == "Caller's <b>phone</b> lost"
         (requested,) = await audit(bot, "code_send_requested")
         assert requested.detail["destination_not_on_record"] is True
         assert requested.detail["destination"] == "+1 ••• ••• 0100"
