@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -235,6 +236,14 @@ class TemplateService:
                 f"You sent {recent} test messages in the last hour (limit {TESTS_PER_HOUR}); "
                 "try again later."
             )
+        if channel is Channel.SMS:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(destination, None))
+            if region not in policy.sms_allowed_countries:
+                # The country allow-list holds for tests too: it is what stops SMS pumping.
+                raise TemplateTestRefused(
+                    f"SMS to {region} numbers is not allowed in this workspace (allowed: "
+                    f"{', '.join(policy.sms_allowed_countries)})."
+                )
         check = self._check(templates, agent_name, policy)
         if not check.ok:
             raise TemplatesInvalid(check)

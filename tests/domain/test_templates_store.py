@@ -94,3 +94,19 @@ async def test_test_sends_are_budgeted_per_admin_and_hour(db: Database) -> None:
     assert await send()
     async with db.transaction() as session:
         assert len(await repo.list_console_messages(session=session)) == TESTS_PER_HOUR + 2
+
+
+async def test_test_sms_keeps_to_the_allowed_countries(db: Database) -> None:
+    templates = service(db, ManualClock())
+    with pytest.raises(TemplateTestRefused) as refused:
+        await templates.send_test(
+            team_id="T1",
+            actor_user_id="UADMIN",
+            agent_name="ada",
+            templates=default_templates(),
+            channel=Channel.SMS,
+            destination="+442079460018",
+        )
+    assert "SMS to GB numbers is not allowed" in refused.value.message
+    async with db.transaction() as session:
+        assert await repo.list_console_messages(session=session) == []
