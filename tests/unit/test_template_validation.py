@@ -38,6 +38,8 @@ ESCAPES = {
     "set": "{% set x = code %}{{ x }}",
     "include": "{% include 'sms.txt.j2' %}{{ code }}",
     "macro": "{% macro m() %}{{ code }}{% endmacro %}{{ code }}",
+    # Chained, each `replace('', ...)` multiplies the length: memory exhaustion.
+    "replace": "{{ company" + "|replace('', 'xxxxxxxxxx')" * 30 + " }}{{ code }}",
 }
 
 
