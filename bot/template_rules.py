@@ -63,6 +63,11 @@ class TemplateRefused(Exception):
         self.problem = problem
 
 
+# Deeper than any real message needs, shallow enough for Jinja's recursive compiler.
+MAX_NESTING = 30
+_TOO_DEEP = f"nested too deeply (at most {MAX_NESTING} levels of {{% if %}} and expressions)"
+
+
 def parse_template(env: Environment, source: str) -> nodes.Template:
     """The syntax tree, or TemplateRefused naming the line of the syntax error."""
     try:
@@ -71,11 +76,13 @@ def parse_template(env: Environment, source: str) -> nodes.Template:
         raise TemplateRefused(
             TemplateProblem(exc.lineno or 1, f"template syntax error: {exc.message}")
         ) from exc
+    except RecursionError as exc:
+        raise TemplateRefused(TemplateProblem(1, _TOO_DEEP)) from exc
 
 
 def template_problems(tree: nodes.Template) -> list[TemplateProblem]:
     """Every construct outside the allowlist, in source order."""
-    return list(_walk(tree))
+    return list(_walk(tree, 0))
 
 
 def require_allowed(env: Environment, source: str) -> nodes.Template:
@@ -98,8 +105,11 @@ def has_top_level_code(tree: nodes.Template) -> bool:
     return False
 
 
-def _walk(node: nodes.Node) -> Iterator[TemplateProblem]:
+def _walk(node: nodes.Node, depth: int) -> Iterator[TemplateProblem]:
     line = getattr(node, "lineno", 1) or 1
+    if depth > MAX_NESTING:
+        yield TemplateProblem(line, _TOO_DEEP)
+        return
     if isinstance(node, nodes.Name):
         if node.ctx != "load":
             yield TemplateProblem(line, f"assigning to `{node.name}` is not allowed")
@@ -114,17 +124,17 @@ def _walk(node: nodes.Node) -> Iterator[TemplateProblem]:
             yield TemplateProblem(line, "only text, whole numbers and true/false are allowed")
         return
     if isinstance(node, nodes.Filter):
-        yield from _filter_problems(node, line)
+        yield from _filter_problems(node, line, depth)
         return
     refusal = _refusal(node)
     if refusal is not None:
         yield TemplateProblem(line, refusal)
         return
     for child in node.iter_child_nodes():
-        yield from _walk(child)
+        yield from _walk(child, depth + 1)
 
 
-def _filter_problems(node: nodes.Filter, line: int) -> Iterator[TemplateProblem]:
+def _filter_problems(node: nodes.Filter, line: int, depth: int) -> Iterator[TemplateProblem]:
     if node.name not in ALLOWED_FILTERS:
         yield TemplateProblem(
             line,
@@ -141,7 +151,7 @@ def _filter_problems(node: nodes.Filter, line: int) -> Iterator[TemplateProblem]
         yield TemplateProblem(line, f"the `{node.name}` filter takes plain constant arguments")
         return
     if node.node is not None:
-        yield from _walk(node.node)
+        yield from _walk(node.node, depth + 1)
 
 
 def _refusal(node: nodes.Node) -> str | None:

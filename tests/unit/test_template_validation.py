@@ -190,3 +190,16 @@ def test_the_sandbox_underneath_refuses_even_without_the_allowlist(source: str) 
     template = message_environment(html=False).from_string(source)
     with pytest.raises(SecurityError):
         template.render(code="123456")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% if code %}" * 120 + "{{ code }}" + "{% endif %}" * 120,
+        "{{ code }}{{ " + "(" * 400 + "code" + ")" * 400 + " }}",
+        "{{ code }}{% if " + " and ".join(["code"] * 200) + " %}x{% endif %}",
+    ],
+)
+def test_deep_nesting_is_refused_not_a_crash(source: str) -> None:
+    errors = check(email_body=source)
+    assert "nested too deeply" in errors[TemplateField.EMAIL_BODY]
