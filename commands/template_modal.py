@@ -27,6 +27,7 @@ from commands.template_views import (
     TemplateForm,
     block_id,
     error_map,
+    loading_modal,
     parse_template_form,
     refusal_modal,
     templates_modal,
@@ -53,15 +54,21 @@ async def handle_open_templates(
     trigger_id = str(body.get("trigger_id") or "")
     if not trigger_id:
         raise PayloadError("no trigger_id")
+    # The trigger lives 3 seconds and the role check may wait on Slack: open an empty modal
+    # first, then fill it in (or turn it into the refusal).
+    opened = await client.views_open(trigger_id=trigger_id, view=loading_modal())
+    view = opened.get("view") or {}
     try:
         await deps.roles.require_admin(
             team_id=team_id, user_id=user_id, action=ActionId.EDIT_TEMPLATES
         )
     except NotAllowed as refusal:
-        await client.views_open(trigger_id=trigger_id, view=refusal_modal(refusal.message))
-        return
-    editor = await _editor(deps, team_id, str(user.get("name") or ""), revision=0)
-    await client.views_open(trigger_id=trigger_id, view=templates_modal(editor))
+        shown = refusal_modal(refusal.message)
+    else:
+        shown = templates_modal(
+            await _editor(deps, team_id, str(user.get("name") or ""), revision=0)
+        )
+    await client.views_update(view_id=str(view.get("id")), hash=view.get("hash"), view=shown)
 
 
 async def handle_submit_templates(

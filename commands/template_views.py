@@ -139,6 +139,15 @@ def templates_modal(editor: TemplateEditor) -> View:
     )
 
 
+def loading_modal() -> View:
+    return View(
+        type="modal",
+        title=PlainTextObject(text="PIN templates"),
+        close=PlainTextObject(text="Close"),
+        blocks=[ContextBlock(elements=[MarkdownTextObject(text="Loading the templates…")])],
+    )
+
+
 def refusal_modal(message: str) -> View:
     return View(
         type="modal",

@@ -12,7 +12,13 @@ from bot.rendering import MessageRenderer, TemplateField, default_templates
 from bot.snapshots import Channel, supervisor_report
 from bot.template_validation import check_templates
 from commands.destination_modal import destination_modal
-from commands.template_views import TemplateEditor, error_map, templates_modal
+from commands.template_views import (
+    TemplateEditor,
+    error_map,
+    loading_modal,
+    refusal_modal,
+    templates_modal,
+)
 from commands.views import EDIT_MENU_TEXT, CardButton, supervisor_post, verification_card
 from tests.commands.test_views import NOW, STATES, assert_valid, mrkdwn_texts
 
@@ -83,3 +89,10 @@ def test_edited_destination_is_flagged_on_card_and_post_with_the_reason_escaped(
     assert "⚠ sent to a destination not on record" in post and "lost &lt;!here&gt;" in post
     unflagged = supervisor_report(replace(snapshot, destination_edited=False), channel="C1")
     assert "not on record" not in repr(mrkdwn_texts(assert_valid(supervisor_post(unflagged))))
+
+
+def test_loading_and_refusal_modals_validate_and_escape() -> None:
+    assert validate_view(loading_modal().to_dict(), allowed_types=MODAL) == []
+    refusal = refusal_modal("Only admins <!here>").to_dict()
+    assert validate_view(refusal, allowed_types=MODAL) == []
+    assert "<!here>" not in repr(mrkdwn_texts(refusal))

@@ -38,6 +38,8 @@ async def open_editor(bot: RunningBot, user: str = ADMIN) -> StoredView:
     home = await bot.driver.wait_for(lambda: bot.emulator.home_view(user))
     await bot.driver.click(user, home, "Edit PIN templates")
     (view,) = await bot.driver.wait_for(lambda: bot.emulator.open_views(user))
+    # Opened empty at once (the trigger is short-lived), then filled in.
+    await bot.driver.wait_for(lambda: "Loading" not in message_text(view))
     return view
 
 
@@ -283,7 +285,7 @@ async def test_non_admin_crafted_submission_is_refused_and_audited(bot: RunningB
     }
     await post_payload(bot, click)
     (shown,) = await bot.driver.wait_for(lambda: bot.emulator.open_views(AGENT))
-    assert "Only PIN Verify admins" in message_text(shown)
+    await bot.driver.wait_for(lambda: "Only PIN Verify admins" in message_text(shown))
     assert find_button_labels(shown) == []
 
 
