@@ -210,7 +210,7 @@ def render_outgoing(
         to=send.destination,
         subject=rendered.subject,
         text_body=rendered.text_body,
-        html_body=rendered.html,
+        html_body=rendered.html_body,
         idempotency_key=key,
     )
-    return message, {"html": rendered.html is not None}
+    return message, {"html": rendered.html_body is not None}

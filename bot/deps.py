@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
+from bot.destinations import DestinationEditor
 from bot.locks import KeyedLocks
 from bot.outbox import OutboxRelay
+from bot.roles import Roles
 from bot.settings import Settings
+from bot.templates_store import TemplateService
 from bot.tickets import TicketService
 from bot.verification import VerificationService
 from providers.crm import ContactDirectory
@@ -27,7 +30,13 @@ class Deps:
     verifications: VerificationService
     relay: OutboxRelay
     tickets: TicketService
+    roles: Roles
+    templates: TemplateService
+    destinations: DestinationEditor
     card_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # The provider names the server has credentials for: what Settings may choose from.
+    sms_provider_names: tuple[str, ...] = ("console",)
+    email_provider_names: tuple[str, ...] = ("console",)
 
 
 def deps_from(context: Mapping[str, Any]) -> Deps:

@@ -6,11 +6,15 @@ from typing import Any
 
 import yaml
 
-from commands import SLASH_COMMANDS
+from commands import EVENTS, SLASH_COMMANDS
 from commands.ids import Command
 
 PLACEHOLDER_URL = "https://pinverify.example.com"
-BOT_SCOPES = ["chat:write", "commands"]
+# chat:write: the card and supervisors' posts; commands: /verify; users:read: users.info to
+# know workspace admins and owners; users:read.email: the admin's own address for the PIN
+# templates' "Send me a test email"; usergroups:read: the agent user group's members and the
+# list of groups an admin picks from in Settings.
+BOT_SCOPES = ["chat:write", "commands", "users:read", "users:read.email", "usergroups:read"]
 COMMAND_HELP: dict[Command, tuple[str, str]] = {
     Command.VERIFY: (
         "Look up a caller and send them a one-time PIN",
@@ -20,7 +24,7 @@ COMMAND_HELP: dict[Command, tuple[str, str]] = {
 
 
 def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
-    """Least privilege: chat:write for the card and supervisors' posts, commands for /verify."""
+    """Least privilege: only the scopes BOT_SCOPES explains, one event (App Home)."""
     events_url = base_url.rstrip("/") + "/slack/events"
     slash_commands = []
     for command in SLASH_COMMANDS:
@@ -35,8 +39,10 @@ def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
             entry["url"] = events_url
         slash_commands.append(entry)
     interactivity: dict[str, Any] = {"is_enabled": True}
+    event_subscriptions: dict[str, Any] = {"bot_events": list(EVENTS)}
     if not socket_mode:
         interactivity["request_url"] = events_url
+        event_subscriptions = {"request_url": events_url, **event_subscriptions}
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -45,9 +51,10 @@ def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
             "background_color": "#1d3557",
         },
         "features": {
-            # The card lives in the agent's DM with the app; agents never type there.
+            # The card lives in the agent's DM with the app; agents never type there. The Home
+            # tab shows recent verifications, and the policy and settings to admins.
             "app_home": {
-                "home_tab_enabled": False,
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": True,
             },
@@ -56,6 +63,7 @@ def manifest(base_url: str, *, socket_mode: bool = False) -> dict[str, Any]:
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
+            "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
+import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
@@ -73,7 +74,8 @@ async def load_policy(*, session: AsyncSession, team_id: str, defaults: Policy) 
         code_length=_saved(saved.code_length, defaults.code_length),
         code_ttl_seconds=_saved(saved.code_ttl_seconds, defaults.code_ttl_seconds),
         max_attempts=_saved(saved.max_attempts, defaults.max_attempts),
-        supervisor_channel=_saved(saved.supervisor_channel, defaults.supervisor_channel),
+        # "" is an admin's explicit "none" (NULL means "the default").
+        supervisor_channel=_saved(saved.supervisor_channel, defaults.supervisor_channel) or None,
         require_ticket=_saved(saved.require_ticket, defaults.require_ticket),
         code_in_ticket_note="omit"
         if note == "omit"
@@ -85,10 +87,18 @@ async def load_policy(*, session: AsyncSession, team_id: str, defaults: Policy) 
         ),
         require_edit_reason=_saved(saved.require_edit_reason, defaults.require_edit_reason),
         show_code_to_agent=_saved(saved.show_code_to_agent, defaults.show_code_to_agent),
-        agent_usergroup=_saved(saved.agent_usergroup, defaults.agent_usergroup),
+        agent_usergroup=_saved(saved.agent_usergroup, defaults.agent_usergroup) or None,
         sms_provider=_saved(saved.sms_provider, defaults.sms_provider),
         email_provider=_saved(saved.email_provider, defaults.email_provider),
         sms_allowed_countries=tuple(saved.sms_allowed_countries.split(","))
         if saved.sms_allowed_countries
         else defaults.sms_allowed_countries,
     )
+
+
+def sms_region(phone_e164: str) -> str | None:
+    """The two-letter region of a number, for the workspace's SMS allowed countries."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone_e164))
+    except phonenumbers.NumberParseException:
+        return None

@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+from bot.template_rules import TEMPLATE_VARIABLES, require_allowed
 
-# The names a template may use; admins will see this list when editing templates.
-TEMPLATE_VARIABLES = (
-    "code",
-    "contact_first_name",
-    "contact_name",
-    "company",
-    "agent_name",
-    "organisation",
-    "expiry_minutes",
-)
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+_CACHE_LIMIT = 256
+
+__all__ = [
+    "TEMPLATE_VARIABLES",
+    "MessageContext",
+    "MessageRenderer",
+    "MessageTemplates",
+    "RenderedEmail",
+    "TemplateField",
+    "default_templates",
+]
+
+
+class TemplateField(StrEnum):
+    SMS = "sms"
+    EMAIL_SUBJECT = "email_subject"
+    EMAIL_BODY = "email_body"
+    EMAIL_HTML = "email_html"
+
+    @property
+    def label(self) -> str:
+        return {
+            TemplateField.SMS: "SMS body",
+            TemplateField.EMAIL_SUBJECT: "Email subject",
+            TemplateField.EMAIL_BODY: "Email body (plain text)",
+            TemplateField.EMAIL_HTML: "Email HTML body (optional)",
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -27,8 +47,11 @@ class MessageTemplates:
     sms: str
     email_subject: str
     email_body: str
-    # Optional: without it the email is plain text only.
     email_html: str | None = None
+
+    def source(self, field: TemplateField) -> str | None:
+        value: str | None = getattr(self, field.value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -57,7 +80,7 @@ class MessageContext:
 class RenderedEmail:
     subject: str
     text_body: str
-    html: str | None = None
+    html_body: str | None = None
 
 
 def default_templates() -> MessageTemplates:
@@ -73,37 +96,61 @@ def default_templates() -> MessageTemplates:
     )
 
 
+class MessageSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with every call refused: the allowlist already forbids calls,
+    and this keeps a template that somehow slipped past it from calling anything."""
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        return False
+
+
+def message_environment(*, html: bool) -> MessageSandbox:
+    # SMS and plain-text email are not HTML: entities would reach the caller verbatim. The
+    # HTML body escapes every variable, so a contact name cannot inject markup.
+    return MessageSandbox(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=False)
+
+
 class MessageRenderer:
-    """Renders templates; caller data only ever arrives as variables, never as template text."""
+    """Renders templates; caller data only ever arrives as variables, never as template text.
+
+    Every source is checked against the template allowlist before it is compiled, so a
+    template that was never validated (or was written to the database by hand) cannot run.
+    """
 
     def __init__(self) -> None:
-        # No HTML autoescape: SMS and plain-text email are not HTML, and entities would
-        # reach the caller's phone verbatim.
-        self._env = ImmutableSandboxedEnvironment(
-            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-        )
-        # The HTML part is HTML: a contact named "<script>" must arrive as text.
-        self._html_env = ImmutableSandboxedEnvironment(
-            undefined=StrictUndefined, autoescape=True, keep_trailing_newline=False
-        )
+        self._text_env = message_environment(html=False)
+        self._html_env = message_environment(html=True)
+        self._compiled: dict[tuple[bool, str], Template] = {}
 
     def render_sms(self, templates: MessageTemplates, context: MessageContext) -> str:
-        return self._render(templates.sms, context)
+        return self.render_text(templates.sms, context)
 
     def render_email(self, templates: MessageTemplates, context: MessageContext) -> RenderedEmail:
-        subject = " ".join(self._render(templates.email_subject, context).split())
-        html = None
-        if templates.email_html is not None:
-            html = self._render(templates.email_html, context, env=self._html_env)
+        subject = " ".join(self.render_text(templates.email_subject, context).split())
+        html = (
+            self.render_html(templates.email_html, context)
+            if templates.email_html and templates.email_html.strip()
+            else None
+        )
         return RenderedEmail(
-            subject=subject, text_body=self._render(templates.email_body, context), html=html
+            subject=subject,
+            text_body=self.render_text(templates.email_body, context),
+            html_body=html,
         )
 
-    def _render(
-        self,
-        source: str,
-        context: MessageContext,
-        *,
-        env: ImmutableSandboxedEnvironment | None = None,
-    ) -> str:
-        return (env or self._env).from_string(source).render(context.variables()).strip()
+    def render_text(self, source: str, context: MessageContext) -> str:
+        return self._template(source, html=False).render(context.variables()).strip()
+
+    def render_html(self, source: str, context: MessageContext) -> str:
+        return self._template(source, html=True).render(context.variables()).strip()
+
+    def _template(self, source: str, *, html: bool) -> Template:
+        key = (html, source)
+        template = self._compiled.get(key)
+        if template is None:
+            env = self._html_env if html else self._text_env
+            require_allowed(env, source)  # raises TemplateRefused
+            if len(self._compiled) >= _CACHE_LIMIT:
+                self._compiled.clear()
+            template = self._compiled[key] = env.from_string(source)
+        return template

@@ -18,14 +18,16 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.clock import Clock, SystemClock
 from bot.console_store import ConsoleMessageStore
-from bot.delivery import SendRetrier, Sleep
+from bot.delivery import Providers, SendRetrier, Sleep
 from bot.delivery_status import DeliveryTracker, webhook_token, webhook_urls
 from bot.deps import Deps
+from bot.destinations import DestinationEditor
 from bot.directory import BuiltinDirectory
 from bot.locks import KeyedLocks
 from bot.outbox import Deliverer, OutboxHandler, OutboxRelay
 from bot.policy import Policy
 from bot.rendering import MessageRenderer, default_templates
+from bot.roles import Roles
 from bot.sandbox import (
     Sandbox,
     new_sandbox_emulator,
@@ -35,12 +37,14 @@ from bot.sandbox import (
 )
 from bot.server import create_server
 from bot.settings import Settings
+from bot.templates_store import TemplateService
 from bot.ticket_notes import NOTE_FAILING, TICKET_NOTE, TicketNoteHandler
 from bot.tickets import TicketService
 from bot.verification import SUPERVISOR_POST, VerificationService
+from bot.workspace_settings import POLICY_ANNOUNCEMENT
 from commands.card import card_redrawer
 from commands.notices import note_failing_deliverer
-from commands.supervisors import supervisor_deliverer
+from commands.supervisors import announcement_deliverer, supervisor_deliverer
 from commands.webhooks import WebhookSecrets, webhook_routes
 from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
@@ -321,15 +325,18 @@ async def open_runtime(
         relay_client = slack_client(settings, retry_rate_limits=False)
         contacts = CRM_PROVIDERS[settings.crm_provider](settings, tools)
         card_locks = KeyedLocks()
+        renderer = MessageRenderer()
+        templates = default_templates()
+        policy_defaults = Policy.from_settings(settings)
         verifications = VerificationService(
             db=db,
             clock=clock,
             sms=sms,
             email=email,
-            renderer=MessageRenderer(),
-            templates=default_templates(),
+            renderer=renderer,
+            templates=templates,
             secret_key=key,
-            defaults=Policy.from_settings(settings),
+            defaults=policy_defaults,
             organisation=settings.pinverify_org_name,
             outbox_written=lambda: relay.kick(),
             tickets_enabled=contacts.supports_tickets,
@@ -347,6 +354,7 @@ async def open_runtime(
             # The relay schedules its own retries from Retry-After; no sleeping in the client.
             deliverers[SUPERVISOR_POST] = supervisor_deliverer(relay_client)
             deliverers[NOTE_FAILING] = note_failing_deliverer(relay_client)
+            deliverers[POLICY_ANNOUNCEMENT] = announcement_deliverer(relay_client)
         relay = OutboxRelay(
             db=db,
             clock=clock,
@@ -362,6 +370,27 @@ async def open_runtime(
             relay=relay,
             tickets=TicketService(db=db, clock=clock, contacts=contacts),
             card_locks=card_locks,
+            roles=Roles(client=client, settings=settings, db=db, clock=clock),
+            sms_provider_names=tuple(sms),
+            email_provider_names=tuple(email),
+            templates=TemplateService(
+                db=db,
+                clock=clock,
+                renderer=renderer,
+                defaults=templates,
+                policy_defaults=policy_defaults,
+                organisation=settings.pinverify_org_name,
+                providers=Providers(sms=sms, email=email),
+                default_region=settings.pinverify_default_region,
+                announcement_kind=POLICY_ANNOUNCEMENT,
+                outbox_written=lambda: relay.kick(),
+            ),
+            destinations=DestinationEditor(
+                db=db,
+                clock=clock,
+                defaults=policy_defaults,
+                region=settings.pinverify_default_region,
+            ),
         )
         slack_app = None
         if client is not None and settings.slack_signing_secret is not None:

@@ -23,6 +23,9 @@ class Outcome(StrEnum):
     INCOMPLETE = "incomplete"
 
 
+DESTINATION_NOT_ON_RECORD = "⚠ sent to a destination not on record"
+
+
 class VerificationRefused(Exception):
     """The action is not allowed now; `message` tells the agent why and what to do instead."""
 
@@ -92,6 +95,12 @@ class VerificationSnapshot:
     ticket: TicketSnapshot | None = None
     tickets_enabled: bool = False  # the PSA has tickets: offer Tag ticket / Create ticket
     require_ticket: bool = False
+    # An agent replaced a destination on record (issue 5); the ticket note can use these too.
+    destination_edited: bool = False
+    edit_reason: str | None = None
+    phone_edited: bool = False
+    email_edited: bool = False
+    edits_allowed: bool = False
 
     @property
     def attempts_left(self) -> int:
@@ -139,6 +148,9 @@ class SendOutcome:
     duplicate: bool
     snapshot: VerificationSnapshot
     error: DeliveryError | None = None
+    # The code itself, only when the workspace shows codes to agents (Settings); for the
+    # agent's own card in their DM, never stored, logged or posted anywhere else.
+    code_for_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,4 +182,6 @@ def supervisor_report(snapshot: VerificationSnapshot, *, channel: str) -> dict[s
         "code_sent_at": iso(send.sent_at) if send else None,
         "verified_at": iso(snapshot.verified_at),
         "closed_at": iso(snapshot.closed_at),
+        "destination_edited": snapshot.destination_edited,
+        "edit_reason": snapshot.edit_reason,
     }

@@ -41,6 +41,7 @@ from bot.snapshots import (
     VerificationSnapshot,
     supervisor_report,
 )
+from bot.templates_store import load_templates
 from bot.ticket_notes import enqueue_close_note, enqueue_send_note, ticket_snapshot
 from bot.tickets import require_active_contact, require_ticket
 from providers.crm import ContactRecord
@@ -185,7 +186,7 @@ class VerificationService:
                 snapshot=await self.snapshot(verification_id),
                 error=interrupted,
             )
-        send, code, outgoing = reserved
+        send, code, outgoing, show_code = reserved
         try:
             attempts = await self._deliver(send, outgoing)
         except Exception:  # anything at all: logged here; the row must not stay "sending"
@@ -200,7 +201,11 @@ class VerificationService:
         if attempts.result is not None:
             message_id, status = attempts.result
             await self._record_send_success(send, code, message_id, status, attempts)
-            return SendOutcome(duplicate=False, snapshot=await self.snapshot(verification_id))
+            return SendOutcome(
+                duplicate=False,
+                snapshot=await self.snapshot(verification_id),
+                code_for_agent=code if show_code else None,
+            )
         error = attempts.error
         assert error is not None
         log.warning(
@@ -237,7 +242,7 @@ class VerificationService:
 
     async def _reserve_send(
         self, verification_id: str, actor: str, channel: Channel, seq: int
-    ) -> tuple[CodeSend, str, SmsMessage | EmailMessage] | None:
+    ) -> tuple[CodeSend, str, SmsMessage | EmailMessage, bool] | None:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
@@ -323,7 +328,11 @@ class VerificationService:
                 organisation=self._organisation,
                 expiry_minutes=max(policy.code_ttl_seconds // 60, 1),
             )
-            outgoing, rendering = render_outgoing(self._renderer, self._templates, send, context)
+            # The workspace's own templates, as saved when this send was reserved.
+            templates = await load_templates(
+                session=session, team_id=verification.team_id, defaults=self._templates
+            )
+            outgoing, rendering = render_outgoing(self._renderer, templates, send, context)
             repo.append_audit_event(
                 session=session,
                 team_id=verification.team_id,
@@ -331,10 +340,12 @@ class VerificationService:
                 actor_user_id=actor,
                 kind="code_send_requested",
                 at=now,
-                detail=send_detail(send, **rendering),
+                detail=send_detail(
+                    send, **rendering, **edited_destination_detail(verification, channel)
+                ),
             )
             await session.flush()
-            return send, code, outgoing
+            return send, code, outgoing, policy.show_code_to_agent
 
     async def _deliver(
         self, send: CodeSend, outgoing: SmsMessage | EmailMessage
@@ -624,7 +635,11 @@ class VerificationService:
                 actor_user_id=actor_user_id,
                 kind="verification_closed",
                 at=now,
-                detail={"outcome": outcome.value, "check": snapshot.check_summary},
+                detail={
+                    "outcome": outcome.value,
+                    "check": snapshot.check_summary,
+                    **edit_flag(snapshot.destination_edited, snapshot.edit_reason),
+                },
             )
             noted = enqueue_close_note(
                 session=session, verification=verification, snapshot=snapshot, policy=policy, at=now
@@ -725,6 +740,11 @@ class VerificationService:
             ticket=await ticket_snapshot(session=session, verification=verification),
             tickets_enabled=self._tickets_enabled,
             require_ticket=policy.require_ticket,
+            destination_edited=verification.phone_edited or verification.email_edited,
+            edit_reason=verification.edit_reason,
+            phone_edited=verification.phone_edited,
+            email_edited=verification.email_edited,
+            edits_allowed=policy.allow_destination_edits,
         )
 
 
@@ -732,6 +752,16 @@ def _last_error(attempts: Attempts[tuple[str, str]]) -> dict[str, object]:
     if attempts.error is None:
         return {}
     return {"reason": attempts.error.reason.value, "vendor_code": attempts.error.vendor_code}
+
+
+def edited_destination_detail(verification: Verification, channel: Channel) -> dict[str, object]:
+    """The audit flag for a send to a destination an agent typed in instead of the record."""
+    edited = verification.phone_edited if channel is Channel.SMS else verification.email_edited
+    return edit_flag(edited, verification.edit_reason)
+
+
+def edit_flag(edited: bool, reason: str | None) -> dict[str, object]:
+    return {"destination_not_on_record": True, "edit_reason": reason} if edited else {}
 
 
 def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:

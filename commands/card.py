@@ -21,6 +21,8 @@ from bot.snapshots import (
 )
 from bot.tickets import crm_problem
 from bot.verification import VerificationService
+from commands.access import agent_or_refuse
+from commands.ids import ActionId
 from commands.parsing import CardClick, parse_card_click, parse_contact_pick
 from commands.views import (
     MOVED_TEXT,
@@ -127,6 +129,11 @@ async def handle_pick(
     await ack()
     deps = deps_from(context)
     pick = parse_contact_pick(body)
+    allowed = await agent_or_refuse(
+        deps, respond, team_id=pick.team_id, user_id=pick.user_id, action=ActionId.PICK_CONTACT
+    )
+    if not allowed:
+        return
     try:
         contact = await deps.contacts.get(pick.contact_ref)
     except CrmError as exc:
@@ -150,7 +157,11 @@ async def handle_pick(
 
 
 async def handle_send(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     # Ack before the provider call: an SMS gateway can take longer than Slack's 3 seconds.
     await ack()
@@ -159,11 +170,17 @@ async def handle_send(
     if channel is None:
         log.warning("send button without a channel", extra={"user": click.user_id})
         return
-    await run_action(deps_from(context), client, click, lambda deps: _send(deps, click, channel))
+    await run_action(
+        deps_from(context), client, respond, click, lambda deps: _send(deps, click, channel)
+    )
 
 
 async def handle_check(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     await ack()
     click = parse_card_click(body)
@@ -177,32 +194,49 @@ async def handle_check(
         )
         return outcome.snapshot, outcome.notice
 
-    await run_action(deps_from(context), client, click, check)
+    await run_action(deps_from(context), client, respond, click, check)
 
 
 async def handle_completed(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     await ack()
     click = parse_card_click(body)
-    await run_action(deps_from(context), client, click, _closer(click, Outcome.COMPLETED))
+    await run_action(deps_from(context), client, respond, click, _closer(click, Outcome.COMPLETED))
 
 
 async def handle_incomplete(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
 ) -> None:
     await ack()
     click = parse_card_click(body)
-    await run_action(deps_from(context), client, click, _closer(click, Outcome.INCOMPLETE))
+    await run_action(deps_from(context), client, respond, click, _closer(click, Outcome.INCOMPLETE))
 
 
 CardAction = Callable[[Deps], Awaitable[tuple[VerificationSnapshot | None, str | None]]]
 
 
 async def run_action(
-    deps: Deps, client: AsyncWebClient, click: CardClick, action: CardAction
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+    click: CardClick,
+    action: CardAction,
 ) -> None:
     """Run one card action and redraw the card, one action per card at a time."""
+    allowed = await agent_or_refuse(
+        deps, respond, team_id=click.team_id, user_id=click.user_id, action=click.action_id
+    )
+    if not allowed:
+        return
     verification_id = click.button.verification_id
     async with deps.card_locks.hold(verification_id):
         try:
@@ -241,6 +275,14 @@ async def _send(
         where = f" to {send.masked_destination}" if send else ""
         reason = (send.error_message if send else None) or outcome.error.message
         return outcome.snapshot, f"{channel.label} not sent{where}: {reason}"
+    card_channel = outcome.snapshot.card_channel or ""
+    if outcome.code_for_agent and card_channel.startswith("D"):
+        # The workspace chose to show codes to agents: on the agent's own card in their DM
+        # only (a D channel), never anywhere others could read it.
+        return outcome.snapshot, (
+            f"The code sent is {outcome.code_for_agent}. Only you see it (an admin turned on "
+            "showing codes to agents); still ask the caller to read it back."
+        )
     return outcome.snapshot, None
 
 

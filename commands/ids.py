@@ -25,6 +25,19 @@ class ActionId(StrEnum):
     CREATE_TICKET = "create_ticket"
     TICKET_INPUT = "ticket_input"
     TICKET_SUMMARY_INPUT = "ticket_summary_input"
+    # App Home (admins)
+    EDIT_TEMPLATES = "home_edit_templates"
+    OPEN_SETTINGS = "home_open_settings"
+    # The verification card's destination edits (the channel rides in the button value too)
+    EDIT_DESTINATION = "edit_destination"
+    DESTINATION_INPUT = "destination_input"
+    EDIT_REASON_INPUT = "edit_reason_input"
+    # The PIN templates modal
+    TEMPLATE_INPUT = "template_input"
+    TEMPLATES_PREVIEW = "templates_preview"
+    TEMPLATES_TEST_SMS = "templates_test_sms"
+    TEMPLATES_TEST_EMAIL = "templates_test_email"
+    TEMPLATES_RESET = "templates_reset"
 
 
 class BlockId(StrEnum):
@@ -37,10 +50,46 @@ class BlockId(StrEnum):
     TICKET_ENTRY_PREFIX = "ticket_entry"
     TICKET_ACTIONS = "ticket_actions"
     TICKET_SUMMARY = "ticket_summary"
+    # Template inputs get the modal's revision appended ("tpl_sms.2"): after a reset Slack
+    # must show the new initial values instead of keeping what was typed.
+    TEMPLATE_SMS = "tpl_sms"
+    TEMPLATE_EMAIL_SUBJECT = "tpl_email_subject"
+    TEMPLATE_EMAIL_BODY = "tpl_email_body"
+    TEMPLATE_EMAIL_HTML = "tpl_email_html"
+    TEMPLATE_ACTIONS = "tpl_actions"
+    DESTINATION_VALUE = "destination_value"
+    EDIT_REASON = "edit_reason"
+    EDIT_DESTINATION = "edit_destination"
 
 
 class CallbackId(StrEnum):
     CREATE_TICKET = "create_ticket_modal"
+    EDIT_TEMPLATES = "edit_templates"
+    EDIT_DESTINATION = "edit_destination"
+    SETTINGS = "workspace_settings"
+
+
+class SettingsField(StrEnum):
+    """Block ids (and action ids) of the Settings modal's inputs, one per setting; the names
+    are SettingsForm's fields."""
+
+    REQUIRE_TICKET = "set_require_ticket"
+    CODE_LENGTH = "set_code_length"
+    CODE_TTL_MINUTES = "set_code_ttl_minutes"
+    MAX_ATTEMPTS = "set_max_attempts"
+    ALLOW_DESTINATION_EDITS = "set_allow_destination_edits"
+    REQUIRE_EDIT_REASON = "set_require_edit_reason"
+    CODE_IN_TICKET_NOTE = "set_code_in_ticket_note"
+    SHOW_CODE_TO_AGENT = "set_show_code_to_agent"
+    SUPERVISOR_CHANNEL = "set_supervisor_channel"
+    AGENT_USERGROUP = "set_agent_usergroup"
+    SMS_PROVIDER = "set_sms_provider"
+    EMAIL_PROVIDER = "set_email_provider"
+    SMS_ALLOWED_COUNTRIES = "set_sms_allowed_countries"
+
+    @property
+    def form_field(self) -> str:
+        return self.value.removeprefix("set_")
 
 
 class ButtonLabel(StrEnum):
@@ -56,3 +105,11 @@ class ButtonLabel(StrEnum):
     INCOMPLETE = "Incomplete"
     TAG_TICKET = "Tag ticket"
     CREATE_TICKET = "Create ticket"
+    EDIT_PHONE = "Edit number"
+    EDIT_EMAIL = "Edit email"
+    PREVIEW = "Preview"
+    SEND_TEST_SMS = "Send me a test SMS"
+    SEND_TEST_EMAIL = "Send me a test email"
+    RESET_TEMPLATES = "Reset to default"
+    EDIT_TEMPLATES = "Edit PIN templates"
+    SETTINGS = "Settings"

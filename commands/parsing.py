@@ -30,6 +30,7 @@ class CardClick:
     button: CardButton
     code_entry: str | None
     ticket_entry: str | None = None
+    action_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,15 @@ def parse_verify_command(command: Mapping[str, Any]) -> VerifyCommand:
 
 def parse_card_click(body: Mapping[str, Any]) -> CardClick:
     action = _first_action(body)
+    # A button carries its value; an overflow menu (the card's edit menu) its chosen option's.
+    value = action.get("value") or (action.get("selected_option") or {}).get("value", "")
     return CardClick(
         team_id=_team_id(body),
         user_id=str(body["user"]["id"]),
-        button=decode_button(str(action.get("value", ""))),
+        button=decode_button(str(value)),
         code_entry=_code_entry(body),
         ticket_entry=_text_input(body, BlockId.TICKET_ENTRY_PREFIX, ActionId.TICKET_INPUT),
+        action_id=str(action.get("action_id", ""))[:64],
     )
 
 

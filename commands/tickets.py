@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
@@ -13,7 +13,7 @@ from bot.snapshots import VerificationRefused, VerificationSnapshot
 from bot.ticket_refs import TicketRefProblem, parse_ticket_reference
 from bot.tickets import MAX_SUMMARY
 from commands.card import run_action
-from commands.ids import BlockId
+from commands.ids import BlockId, CallbackId
 from commands.parsing import CardClick, parse_card_click, parse_ticket_summary
 from commands.views import CardButton, create_ticket_modal
 
@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 
 
 async def handle_tag_ticket(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
 ) -> None:
     await ack()
     click = parse_card_click(body)
@@ -39,7 +43,7 @@ async def handle_tag_ticket(
         snapshot = await deps.verifications.snapshot(click.button.verification_id)
         return snapshot, f"Tagged ticket #{ticket.number}."
 
-    await run_action(deps_from(context), client, click, tag)
+    await run_action(deps_from(context), client, respond, click, tag)
 
 
 async def handle_create_ticket(
@@ -84,6 +88,7 @@ async def handle_create_ticket_submission(
         user_id=submission.user_id,
         button=CardButton(submission.verification_id, 0),
         code_entry=None,
+        action_id=CallbackId.CREATE_TICKET.value,
     )
 
     async def create(deps: Deps) -> tuple[VerificationSnapshot | None, str | None]:
@@ -95,4 +100,4 @@ async def handle_create_ticket_submission(
         snapshot = await deps.verifications.snapshot(submission.verification_id)
         return snapshot, f"Created ticket #{ticket.number} in {deps.tickets.label} and tagged it."
 
-    await run_action(deps_from(context), client, click, create)
+    await run_action(deps_from(context), client, None, click, create)

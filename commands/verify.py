@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps, deps_from
 from bot.lookup import LookupProblem, TicketLookup, parse_lookup
 from bot.tickets import TicketProblem, crm_problem
+from commands.access import agent_or_refuse
 from commands.card import open_card
 from commands.parsing import VerifyCommand, parse_verify_command
 from commands.views import as_dicts, card_opened_text, escape, no_match_text, pick_list
@@ -27,7 +28,13 @@ async def handle_verify(
 ) -> None:
     # Ack first and empty: the lookup may hit a slow CRM, and Slack gives us 3 seconds.
     await ack()
-    await verify(parse_verify_command(command), deps_from(context), client, respond)
+    request = parse_verify_command(command)
+    deps = deps_from(context)
+    allowed = await agent_or_refuse(
+        deps, respond, team_id=request.team_id, user_id=request.user_id, action="/verify"
+    )
+    if allowed:
+        await verify(request, deps, client, respond)
 
 
 async def verify(

@@ -16,6 +16,8 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
@@ -24,7 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.delivery import provider_label
 from bot.masking import mask_email, mask_phone
-from bot.snapshots import Channel, SendSnapshot, VerificationSnapshot
+from bot.snapshots import DESTINATION_NOT_ON_RECORD, Channel, SendSnapshot, VerificationSnapshot
 from commands.ids import ActionId, BlockId, ButtonLabel, CallbackId
 from providers.crm import ContactRecord
 
@@ -74,10 +76,15 @@ def verification_card(snapshot: VerificationSnapshot, *, notice: str | None = No
                 )
             ]
         ),
-        DividerBlock(),
     ]
+    if snapshot.destination_edited:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=edited_destination_text(snapshot))])
+        )
+    blocks.append(DividerBlock())
     blocks.extend(_ticket_blocks(snapshot))
     blocks.extend(_state_blocks(snapshot))
+    blocks.extend(_edit_menu(snapshot))
     if notice:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(notice))]))
     return blocks
@@ -96,12 +103,24 @@ def card_fallback_text(snapshot: VerificationSnapshot) -> str:
     return f"Verify caller {escape(snapshot.contact_name)}: {_status_text(snapshot)}"
 
 
+def edited_destination_text(snapshot: VerificationSnapshot) -> str:
+    edited = " and ".join(
+        name
+        for name, flag in (("phone", snapshot.phone_edited), ("email", snapshot.email_edited))
+        if flag
+    )
+    reason = escape(snapshot.edit_reason) if snapshot.edit_reason else "none given"
+    return f"*{DESTINATION_NOT_ON_RECORD}*: {edited} typed in by the agent. Reason: {reason}"
+
+
 def _contact_fields(snapshot: VerificationSnapshot) -> list[MarkdownTextObject]:
+    phone = snapshot.masked_phone or "none on record"
+    email = snapshot.masked_email or "none on record"
     return [
         MarkdownTextObject(text=f"*Company*\n{escape(snapshot.company) or '—'}"),
         MarkdownTextObject(text=f"*Status*\n{_status_text(snapshot)}"),
-        MarkdownTextObject(text=f"*Phone*\n{snapshot.masked_phone or 'none on record'}"),
-        MarkdownTextObject(text=f"*Email*\n{snapshot.masked_email or 'none on record'}"),
+        MarkdownTextObject(text=f"*Phone*\n{phone}{' ⚠ edited' if snapshot.phone_edited else ''}"),
+        MarkdownTextObject(text=f"*Email*\n{email}{' ⚠ edited' if snapshot.email_edited else ''}"),
     ]
 
 
@@ -436,6 +455,36 @@ def _send_buttons(snapshot: VerificationSnapshot) -> list[ButtonElement]:
     return buttons
 
 
+EDIT_MENU_TEXT = "Caller cannot get the code at the number or email on record?"
+
+
+def _edit_menu(snapshot: VerificationSnapshot) -> list[Block]:
+    """Discouraged, so tucked in a menu; offered only while the policy allows edits and a
+    code can still be sent."""
+    editable = snapshot.state in ("awaiting_send", "code_sent") and not snapshot.closed
+    if not snapshot.edits_allowed or not snapshot.sends_left or not editable:
+        return []
+    return [
+        SectionBlock(
+            block_id=f"{BlockId.EDIT_DESTINATION}:{snapshot.next_seq}",
+            text=MarkdownTextObject(text=EDIT_MENU_TEXT),
+            accessory=OverflowMenuElement(
+                action_id=ActionId.EDIT_DESTINATION,
+                options=[
+                    Option(
+                        text=PlainTextObject(text=label),
+                        value=CardButton(snapshot.id, snapshot.next_seq, channel).encode(),
+                    )
+                    for label, channel in (
+                        (ButtonLabel.EDIT_PHONE, Channel.SMS),
+                        (ButtonLabel.EDIT_EMAIL, Channel.EMAIL),
+                    )
+                ],
+            ),
+        )
+    ]
+
+
 def _resend(snapshot: VerificationSnapshot) -> list[ButtonElement]:
     send = snapshot.latest_send
     if send is None or not snapshot.sends_left:
@@ -592,7 +641,7 @@ def supervisor_post(report: Mapping[str, object]) -> list[Block]:
         )
         if report.get(key)
     ]
-    return [
+    blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"{headline}: {contact} ({company})")),
         SectionBlock(
             fields=[
@@ -610,6 +659,15 @@ def supervisor_post(report: Mapping[str, object]) -> list[Block]:
             ]
         ),
     ]
+    if report.get("destination_edited"):
+        reason = escape(str(report.get("edit_reason") or "none given"))
+        blocks.insert(
+            1,
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{DESTINATION_NOT_ON_RECORD}*. Reason: {reason}")
+            ),
+        )
+    return blocks
 
 
 def supervisor_fallback_text(report: Mapping[str, object]) -> str:

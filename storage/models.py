@@ -129,6 +129,11 @@ class Verification(SQLModel, table=True):
     ticket_url: str | None = Field(default=None, max_length=500)
     ticket_tagged_by: str | None = Field(default=None, max_length=32)
     ticket_tagged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # An agent replaced the destination on record (policy permitting): flagged everywhere.
+    phone_edited: bool = False
+    email_edited: bool = False
+    edit_reason: str | None = Field(default=None, sa_type=Text)
+    destination_edited_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class CodeSend(SQLModel, table=True):
@@ -213,3 +218,17 @@ class ConsoleMessage(SQLModel, table=True):
     subject: str | None = Field(default=None, max_length=998)
     body: str = Field(sa_type=Text)
     created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class MessageTemplateSet(SQLModel, table=True):
+    """A workspace's own SMS and email templates; no row means the shipped defaults."""
+
+    __tablename__ = "message_templates"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    sms: str = Field(sa_type=Text)
+    email_subject: str = Field(sa_type=Text)
+    email_body: str = Field(sa_type=Text)
+    email_html: str | None = Field(default=None, sa_type=Text)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_type=UtcDateTime)

@@ -40,10 +40,16 @@ def test_manifest_commands_are_the_registered_ones() -> None:
     assert declared == {command.value for command in commands.SLASH_COMMANDS} == {"/verify"}
     app = AsyncApp(token="xoxb-test", signing_secret="s")
     commands.register(app)
-    # one listener per slash command, action, modal submission and ack-only input box
-    assert len(app._async_listeners) == len(commands.SLASH_COMMANDS) + len(commands.ACTIONS) + len(
-        commands.VIEW_SUBMISSIONS
-    ) + len(commands.ACK_ONLY_ACTIONS)
+    # one listener per slash command, action, view submission, event and ack-only input box
+    assert len(app._async_listeners) == (
+        len(commands.SLASH_COMMANDS)
+        + len(commands.ACTIONS)
+        + len(commands.VIEW_SUBMISSIONS)
+        + len(commands.EVENTS)
+        + len(commands.ACK_ONLY_ACTIONS)
+    )
+    events = manifest("https://x")["settings"]["event_subscriptions"]["bot_events"]
+    assert events == list(commands.EVENTS) == ["app_home_opened"]
 
 
 def test_socket_mode_manifest_has_no_urls() -> None:
@@ -51,7 +57,25 @@ def test_socket_mode_manifest_has_no_urls() -> None:
     assert document["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in document["settings"]["interactivity"]
     assert "url" not in document["features"]["slash_commands"][0]
+    assert "request_url" not in document["settings"]["event_subscriptions"]
 
 
 def test_least_privilege_scopes() -> None:
-    assert manifest("https://x")["oauth_config"]["scopes"]["bot"] == ["chat:write", "commands"]
+    assert manifest("https://x")["oauth_config"]["scopes"]["bot"] == [
+        "chat:write",
+        "commands",
+        "users:read",
+        "users:read.email",
+        "usergroups:read",
+    ]
+
+
+def test_home_tab_and_its_event_are_declared() -> None:
+    document = manifest("https://bot.example.com")
+    assert document["features"]["app_home"]["home_tab_enabled"] is True
+    assert document["settings"]["event_subscriptions"] == {
+        "request_url": "https://bot.example.com/slack/events",
+        "bot_events": ["app_home_opened"],
+    }
+    socket = manifest("https://bot.example.com", socket_mode=True)
+    assert socket["settings"]["event_subscriptions"] == {"bot_events": ["app_home_opened"]}

@@ -27,7 +27,11 @@ def users_info(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
     user = emulator.users.get(args.require_text("user"))
     if user is None:
         raise SlackApiFailure("user_not_found")
-    return {"user": user.to_api(emulator.team, emulator.bot)}
+    answer = user.to_api(emulator.team, emulator.bot)
+    if "users:read.email" not in emulator.scopes:
+        # Slack leaves the profile's email out unless the app also has users:read.email.
+        answer["profile"].pop("email", None)
+    return {"user": answer}
 
 
 def users_lookup_by_email(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
@@ -86,6 +90,21 @@ def usergroups_users_list(emulator: SlackEmulator, args: MethodArgs) -> dict[str
     if group is None:
         raise SlackApiFailure("no_such_subteam")
     return {"users": list(group.users)}
+
+
+def usergroups_list(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
+    include_disabled = args.flag("include_disabled")
+    return {
+        "usergroups": [
+            group.to_api(
+                emulator.team,
+                include_users=args.flag("include_users"),
+                include_count=args.flag("include_count"),
+            )
+            for group in emulator.usergroups.values()
+            if include_disabled or not group.disabled
+        ]
+    }
 
 
 def apps_connections_open(_emulator: SlackEmulator, _args: MethodArgs) -> dict[str, Any]:

@@ -33,9 +33,11 @@ class User:
     email: str | None = None
     is_admin: bool = False
     is_owner: bool = False
+    is_primary_owner: bool = False
     tz: str = "America/New_York"
     is_bot: bool = False
     deleted: bool = False
+    phone: str = ""  # the profile's free-text phone field, as the person typed it
 
     def to_api(self, team: Team, bot: BotIdentity) -> dict[str, Any]:
         """The `user` object of users.info / users.lookupByEmail."""
@@ -46,7 +48,7 @@ class User:
             "display_name": self.name,
             "display_name_normalized": self.name,
             "title": "",
-            "phone": "",
+            "phone": self.phone,
             "team": team.id,
         }
         if self.email and not self.is_bot:
@@ -66,7 +68,7 @@ class User:
             "profile": profile,
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
-            "is_primary_owner": self.is_owner,
+            "is_primary_owner": self.is_primary_owner,
             "is_restricted": False,
             "is_ultra_restricted": False,
             "is_bot": self.is_bot,
@@ -146,6 +148,34 @@ class Usergroup:
     id: str
     handle: str
     users: list[str]
+    name: str = ""
+    description: str = ""
+    disabled: bool = False
+
+    def to_api(self, team: Team, *, include_users: bool, include_count: bool) -> dict[str, Any]:
+        """One entry of usergroups.list (users and user_count only when asked for)."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "team_id": team.id,
+            "is_usergroup": True,
+            "name": self.name or self.handle,
+            "description": self.description,
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": 1_700_000_000,
+            "date_update": 1_700_000_000,
+            "date_delete": 1_700_000_100 if self.disabled else 0,
+            "auto_type": None,
+            "created_by": "USLACKBOT",
+            "updated_by": "USLACKBOT",
+            "deleted_by": None,
+            "prefs": {"channels": [], "groups": []},
+        }
+        if include_users:
+            body["users"] = list(self.users)
+        if include_count:
+            body["user_count"] = len(self.users)
+        return body
 
 
 @dataclass

@@ -51,6 +51,7 @@ METHOD_HANDLERS: dict[str, MethodHandler] = {
     "conversations.info": directory_methods.conversations_info,
     "users.info": directory_methods.users_info,
     "users.lookupByEmail": directory_methods.users_lookup_by_email,
+    "usergroups.list": directory_methods.usergroups_list,
     "usergroups.users.list": directory_methods.usergroups_users_list,
     "views.open": view_methods.views_open,
     "views.push": view_methods.views_push,
@@ -68,6 +69,7 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.info": frozenset({"channels:read", "groups:read", "im:read"}),
     "users.info": frozenset({"users:read"}),
     "users.lookupByEmail": frozenset({"users:read.email"}),
+    "usergroups.list": frozenset({"usergroups:read"}),
     "usergroups.users.list": frozenset({"usergroups:read"}),
 }
 

@@ -103,16 +103,21 @@ class Workspace:
         email: str | None = None,
         is_admin: bool = False,
         is_owner: bool = False,
+        is_primary_owner: bool = False,
         tz: str = "America/New_York",
+        phone: str = "",
     ) -> User:
+        """A person; the primary owner is also an owner, as in Slack."""
         user = User(
             id=id,
             name=name,
             real_name=real_name or name,
             email=email,
             is_admin=is_admin,
-            is_owner=is_owner,
+            is_owner=is_owner or is_primary_owner,
+            is_primary_owner=is_primary_owner,
             tz=tz,
+            phone=phone,
         )
         self.users[id] = user
         return user
@@ -135,8 +140,16 @@ class Workspace:
         self._history.setdefault(id, [])
         return channel
 
-    def add_usergroup(self, id: str, handle: str, users: Iterable[str]) -> Usergroup:
-        group = Usergroup(id=id, handle=handle, users=list(users))
+    def add_usergroup(
+        self,
+        id: str,
+        handle: str,
+        users: Iterable[str],
+        *,
+        name: str = "",
+        disabled: bool = False,
+    ) -> Usergroup:
+        group = Usergroup(id=id, handle=handle, users=list(users), name=name, disabled=disabled)
         self.usergroups[id] = group
         return group
 

@@ -41,6 +41,17 @@ class SmsSegments:
     # can be told which character to replace ("’" instead of "'" is the usual culprit).
     non_gsm_characters: tuple[str, ...] = ()
 
+    def describe(self) -> str:
+        """E.g. "172 characters, 2 segments (GSM-7, 160/153 per segment)"."""
+        gsm7 = self.encoding is SmsEncoding.GSM7
+        per = "160/153" if gsm7 else "70/67"
+        unit = "characters" if gsm7 else "UCS-2 characters"
+        plural = "s" if self.segments != 1 else ""
+        return (
+            f"{self.units} {unit}, {self.segments} segment{plural} "
+            f"({self.encoding}, {per} per segment)"
+        )
+
 
 def is_gsm7(text: str) -> bool:
     return all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text)

@@ -141,3 +141,19 @@ async def test_usergroups_users_list(emulator: SlackEmulator, web_client: AsyncW
 
     assert listed["users"] == [ADMIN]
     assert unknown.value.response["error"] == "no_such_subteam"
+
+
+async def test_usergroups_list(emulator: SlackEmulator, web_client: AsyncWebClient) -> None:
+    emulator.add_usergroup("S0SUPPORT0", "support-leads", [ADMIN], name="Support leads")
+    emulator.add_usergroup("S0RETIRED0", "retired", [], disabled=True)
+
+    active = await web_client.usergroups_list(include_count=True)
+    everything = await web_client.usergroups_list(include_disabled=True, include_users=True)
+
+    assert [(g["id"], g["name"], g["user_count"]) for g in active["usergroups"]] == [
+        ("S0SUPPORT0", "Support leads", 1)
+    ]
+    assert "users" not in active["usergroups"][0]
+    assert [g["handle"] for g in everything["usergroups"]] == ["support-leads", "retired"]
+    assert everything["usergroups"][0]["users"] == [ADMIN]
+    assert everything["usergroups"][1]["date_delete"] > 0
