@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.snapshots import DESTINATION_NOT_ON_RECORD
+
 # Channel and assurance in every note (security-checklist §0): a reviewer reading the ticket
 # must see that email is weaker than SMS, and that neither proves identity.
 ASSURANCE = {
@@ -26,6 +28,9 @@ class SendNoteFacts:
     seq: int
     sent_at: datetime
     verification_ref: str
+    # Sent to a destination the agent typed in (issue 5's edits), with the agent's reason.
+    destination_edited: bool = False
+    edit_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class CloseNoteFacts:
     verified_at: datetime | None
     closed_at: datetime
     verification_ref: str
+    edit_reason: str | None = None
 
 
 def utc(moment: datetime) -> str:
@@ -54,6 +60,8 @@ def utc(moment: datetime) -> str:
 def send_note(facts: SendNoteFacts) -> str:
     """On each successful send: "PIN sent by <method> to <masked destination> by <agent>"."""
     lines = [f"PIN sent by {facts.method} to {facts.masked_destination} by {facts.agent}."]
+    if facts.destination_edited:
+        lines.append(edit_line(facts.edit_reason))
     if facts.code is not None:
         lines.append(f"Code: {facts.code}")
     else:
@@ -88,7 +96,10 @@ def close_note(facts: CloseNoteFacts) -> str:
         )
     else:
         lines.append("Method: no code sent")
-    lines.append(f"Destination edited: {'YES' if facts.destination_edited else 'no'}")
+    if facts.destination_edited:
+        lines.append(f"Destination edited: YES, {edit_line(facts.edit_reason)}")
+    else:
+        lines.append("Destination edited: no")
     times = [f"opened {utc(facts.opened_at)}"]
     if facts.code_sent_at:
         times.append(f"code sent {utc(facts.code_sent_at)}")
@@ -98,3 +109,7 @@ def close_note(facts: CloseNoteFacts) -> str:
     lines.append("Times: " + "; ".join(times))
     lines.append(f"PIN Verify verification {facts.verification_ref}.")
     return "\n".join(lines)
+
+
+def edit_line(reason: str | None) -> str:
+    return f"{DESTINATION_NOT_ON_RECORD} (reason: {reason or 'none given'})"

@@ -47,12 +47,13 @@ def agent_label(verification: Verification) -> str:
     return verification.agent_name or verification.agent_user_id
 
 
-def destination_edited(verification: Verification) -> bool:
-    """Whether the agent changed the destination; another change adds the fields for it."""
-    flag = getattr(verification, "destination_edited", None)
-    if isinstance(flag, bool):
-        return flag
-    return bool(getattr(verification, "destination_edit_reason", None))
+def destination_edited(verification: Verification, channel: str | None = None) -> bool:
+    """Whether the agent typed in the destination (for `channel`, or for either)."""
+    if channel == Channel.SMS:
+        return verification.phone_edited
+    if channel == Channel.EMAIL:
+        return verification.email_edited
+    return verification.phone_edited or verification.email_edited
 
 
 def enqueue_send_note(
@@ -76,6 +77,8 @@ def enqueue_send_note(
             seq=send.seq,
             sent_at=at,
             verification_ref=verification.id[:8],
+            destination_edited=destination_edited(verification, send.channel),
+            edit_reason=verification.edit_reason,
         )
     )
     _add(session, verification, send_note_key(verification.id, send.seq), text, policy, at)
@@ -106,6 +109,7 @@ def enqueue_close_note(
             method=send.channel.label if send else None,
             masked_destination=send.masked_destination if send else None,
             destination_edited=destination_edited(verification),
+            edit_reason=verification.edit_reason,
             opened_at=snapshot.created_at,
             code_sent_at=send.sent_at if send else None,
             verified_at=snapshot.verified_at,

@@ -18,6 +18,7 @@ from bot.clock import ManualClock
 from bot.emulator import Message, find_button_labels, message_text
 from bot.ticket_notes import NOTE_FAILING, TICKET_NOTE
 from commands.ids import ActionId
+from commands.views import EDIT_MENU_TEXT
 from storage import repositories as repo
 from storage.models import OutboxMessage
 from tests.fakes.psa.connectwise import FakeConnectWise, running_fake_connectwise
@@ -403,3 +404,32 @@ def forged_send(card: Message) -> str:
         ],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_notes_flag_a_destination_not_on_record_with_the_reason(
+    database_url: str, psa: Seeded
+) -> None:
+    fake, number = psa.fake, psa.jane_ticket
+    async with running_bot(database_url, env=fake.env()) as bot:
+        card = await open_card(bot, f"#{number}")
+        await bot.driver.select(AGENT, card, EDIT_MENU_TEXT, "Edit number")
+        (view,) = await bot.driver.wait_for(lambda: bot.emulator.open_views(AGENT))
+        await bot.driver.submit_view(
+            AGENT, view.id, {"New phone number": "(513) 555-0100", "Reason": "new work mobile"}
+        )
+        await bot.wait_text(card, "⚠ sent to a destination not on record")
+        code = await send_sms(bot, card)
+        (sent,) = await bot.driver.wait_for(lambda: fake.notes(number))
+        assert sent.text.splitlines()[:2] == [
+            "PIN sent by SMS to +1 ••• ••• 0100 by alice.",
+            "⚠ sent to a destination not on record (reason: new work mobile)",
+        ]
+        await bot.driver.click(AGENT, card, "Check code", inputs={CODE_BOX: code})
+        await bot.wait_text(card, "Code verified")
+        await bot.driver.click(AGENT, card, "Completed")
+        notes = await bot.driver.wait_for(lambda: fake.notes(number)[1:])
+        assert (
+            "Destination edited: YES, ⚠ sent to a destination not on record "
+            "(reason: new work mobile)"
+        ) in notes[0].text
+        assert "5550100" not in notes[0].text and "5550100" not in sent.text

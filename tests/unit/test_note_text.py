@@ -88,12 +88,16 @@ def test_close_note_flags_completion_without_a_verified_code_and_edits() -> None
             verified=False,
             verified_at=None,
             destination_edited=True,
+            edit_reason="caller's new mobile",
             method="email",
             masked_destination="j•••@globex.example",
         )
     )
     assert "Warning: completed WITHOUT a verified code" in text
-    assert "Destination edited: YES" in text
+    assert (
+        "Destination edited: YES, ⚠ sent to a destination not on record "
+        "(reason: caller's new mobile)"
+    ) in text
     assert "(proves control of the mailbox on record (weaker than SMS))" in text
     assert "verified 20" not in text
 
@@ -136,3 +140,10 @@ def test_note_status_shows_the_worst(
     rows: list[tuple[str, str | None]], expected: str | None
 ) -> None:
     assert note_status(rows) == expected
+
+
+def test_send_note_flags_a_destination_not_on_record() -> None:
+    plain = send_note(send_facts())
+    assert "not on record" not in plain
+    text = send_note(send_facts(destination_edited=True, edit_reason="new phone"))
+    assert text.splitlines()[1] == "⚠ sent to a destination not on record (reason: new phone)"
