@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.masking import mask_email, mask_phone
+from bot.phones import sms_refusal
 from bot.policy import Policy, load_policy
 from bot.snapshots import DESTINATION_NOT_ON_RECORD, Channel, VerificationRefused
 from storage import repositories as repo
@@ -182,14 +183,18 @@ class DestinationEditor:
                 f"Not a valid phone number (numbers without +country code are read as "
                 f"{self._region}).",
             )
-        region = phonenumbers.region_code_for_number(number)
-        if region not in policy.sms_allowed_countries:
-            raise DestinationInvalid(
-                EditField.VALUE,
-                f"SMS to {region} numbers is not allowed in this workspace (allowed: "
-                f"{', '.join(policy.sms_allowed_countries)}).",
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        # The same rules a send applies (mobile-capable, allowed country), so an edit is never
+        # accepted only for the send to refuse it.
+        refusal = sms_refusal(
+            e164,
+            default_region=self._region,
+            allowed_regions=policy.sms_allowed_countries,
+            described_as="That number",
+        )
+        if refusal is not None:
+            raise DestinationInvalid(EditField.VALUE, refusal)
+        return e164
 
     @staticmethod
     def _email(value: str) -> str:

@@ -28,20 +28,24 @@ _TYPE_NAMES = {
 
 
 def sms_refusal(
-    number: str, *, default_region: str, allowed_regions: Collection[str]
+    number: str,
+    *,
+    default_region: str,
+    allowed_regions: Collection[str],
+    described_as: str = "The number on record",
 ) -> str | None:
     """Why `number` must not get an SMS, in words for the agent; None when it may."""
     masked = mask_phone(number)
     try:
         parsed = phonenumbers.parse(number, default_region)
     except phonenumbers.NumberParseException:
-        return f"The number on record ({masked}) cannot be read as a phone number; try email."
+        return f"{described_as} ({masked}) cannot be read as a phone number; try email."
     if not phonenumbers.is_valid_number(parsed):
-        return f"The number on record ({masked}) is not a valid phone number; try email."
+        return f"{described_as} ({masked}) is not a valid phone number; try email."
     kind = phonenumbers.number_type(parsed)
     if kind not in _SMS_CAPABLE:
         what = _TYPE_NAMES.get(kind, "not a mobile number")
-        return f"The number on record ({masked}) is {what} and cannot receive SMS; try email."
+        return f"{described_as} ({masked}) is {what} and cannot receive SMS; try email."
     region = phonenumbers.region_code_for_number(parsed)
     if region not in allowed_regions:
         return (

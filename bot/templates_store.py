@@ -239,6 +239,7 @@ class TemplateService:
                 destination,
                 default_region=self._region,
                 allowed_regions=policy.sms_allowed_countries,
+                described_as="The phone number on your Slack profile",
             )
             if refusal is not None:
                 raise TemplateTestRefused(refusal)

@@ -190,6 +190,18 @@ class TicketService:
             )
             _require_mine_and_open(verification, actor_user_id)
             assert verification is not None
+            if verification.ticket_ref == ticket.ref[:64]:
+                return
+            if verification.ticket_ref is not None and verification.sends_count > 0:
+                # The "PIN sent" note is already on the first ticket: moving the verification
+                # would put its result on a ticket no code was ever sent for.
+                raise VerificationRefused(
+                    f"This verification already sent a code for ticket "
+                    f"#{verification.ticket_number}, so it stays on that ticket. To verify for "
+                    f"ticket #{ticket.number}, mark this one Incomplete and run "
+                    f"/verify #{ticket.number}.",
+                    code="ticket_locked",
+                )
             verification.ticket_ref = ticket.ref[:64]
             verification.ticket_number = ticket.number[:64]
             verification.ticket_summary = ticket.summary[:255]

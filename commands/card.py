@@ -52,9 +52,15 @@ async def open_card(
     snapshot = await deps.verifications.open(
         team_id=team_id, agent_user_id=user_id, agent_name=user_name, contact=contact
     )
+    notice = None
     if ticket is not None and snapshot.outcome is None:
         # /verify #ticket: the ticket the agent named is the one this verification goes on.
-        await deps.tickets.attach(verification_id=snapshot.id, actor_user_id=user_id, ticket=ticket)
+        try:
+            await deps.tickets.attach(
+                verification_id=snapshot.id, actor_user_id=user_id, ticket=ticket
+            )
+        except VerificationRefused as refusal:
+            notice = refusal.message
         snapshot = await deps.verifications.snapshot(snapshot.id)
     # Held until the card's ts is saved: a click on the new card that lands between
     # chat.postMessage and attach_card would otherwise find no card to redraw.
@@ -66,7 +72,7 @@ async def open_card(
         response = await client.chat_postMessage(
             channel=user_id,
             text=card_fallback_text(snapshot),
-            blocks=as_dicts(verification_card(snapshot)),
+            blocks=as_dicts(verification_card(snapshot, notice=notice)),
         )
         await deps.verifications.attach_card(
             verification_id=snapshot.id, channel=str(response["channel"]), ts=str(response["ts"])

@@ -86,7 +86,7 @@ async def verify_ticket(
     except TicketProblem as problem:
         await respond(text=escape(problem.message))
         return
-    await open_card(
+    snapshot = await open_card(
         deps,
         client,
         team_id=request.team_id,
@@ -95,7 +95,7 @@ async def verify_ticket(
         contact=match.contact,
         ticket=match.ticket,
     )
-    await respond(
-        text=card_opened_text(match.contact.name) + f" Ticket #{escape(match.ticket.number)} "
-        "is tagged."
-    )
+    number = escape(match.ticket.number)
+    tagged = snapshot.ticket is not None and snapshot.ticket.number == match.ticket.number
+    outcome = "is tagged." if tagged else "was not tagged: the card says why."
+    await respond(text=f"{card_opened_text(match.contact.name)} Ticket #{number} {outcome}")

@@ -97,13 +97,22 @@ def webhook_routes(
         if not _token_matches(request.path_params.get("token"), secrets.vonage_token):
             return _refused(403)
         params: dict[str, Any] = dict(request.query_params)
+        body = b""
         if request.method == "POST":
-            body = await _body(request)
-            if body is None:
+            read = await _body(request)
+            if read is None:
                 return _refused(413)
-            params.update(_form_or_json(body, request.headers.get("content-type", "")))
-        texts = {k: str(v) for k, v in params.items() if isinstance(v, str | int)}
-        return await _parsed(apply, lambda: _one(parse_vonage_receipt(texts)))
+            body = read
+        content_type = request.headers.get("content-type", "")
+
+        def parse() -> list[DeliveryStatus]:
+            # Inside _parsed: a malformed body is the sender's fault (400), never a 500.
+            if body:
+                params.update(_form_or_json(body, content_type))
+            texts = {k: str(v) for k, v in params.items() if isinstance(v, str | int)}
+            return _one(parse_vonage_receipt(texts))
+
+        return await _parsed(apply, parse)
 
     async def sendgrid_events(request: Request) -> Response:
         if not _token_matches(request.path_params.get("token"), secrets.sendgrid_token):

@@ -321,6 +321,12 @@ async def claim_outbox_messages(
     )
     messages = (await session.scalars(query)).all()
     for message in messages:
+        if message.claimed_until is not None:
+            # The last claim ended without an outcome (a crash, a shutdown, a delivery that
+            # outlived its lease): that try may have reached the target, so it counts, and
+            # the next one must look for its own earlier write (a ticket note, say).
+            message.attempts += 1
+            message.last_error = "interrupted: the previous try recorded no outcome"
         message.claimed_until = now + lease
     return messages
 

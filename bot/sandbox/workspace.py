@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.directory import import_contacts, parse_contact_csv
 from bot.emulator import SlackEmulator
 from bot.manifest import BOT_SCOPES
-from bot.settings import Settings
+from bot.settings import CRM_REQUIRED, EMAIL_CREDENTIALS, SMS_CREDENTIALS, Settings
 from storage import repositories as repo
 from storage.db import Database
 
@@ -73,8 +73,17 @@ def sandbox_settings(settings: Settings, emulator: SlackEmulator, address: str) 
             "pinverify_supervisor_channel": SUPERVISORS_CHANNEL,
             "sms_provider": "console",
             "email_provider": "console",
+            # Not just the defaults: with a vendor's credentials left in place an admin could
+            # pick it in Settings. The sandbox also keeps away from a real PSA.
+            **dict.fromkeys(_vendor_settings()),
+            "crm_provider": "directory",
         }
     )
+
+
+def _vendor_settings() -> set[str]:
+    needs = (*SMS_CREDENTIALS.values(), *EMAIL_CREDENTIALS.values(), *CRM_REQUIRED.values())
+    return {name for names in needs for name in names}
 
 
 def sample_contacts_csv() -> str:

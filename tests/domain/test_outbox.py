@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.outbox import Backoff, DeliveryDeferred, OutboxRelay
+from bot.outbox import Backoff, DeliveryDeferred, OutboxAttempt, OutboxDraft, OutboxRelay
 from storage import repositories as repo
 from storage.db import Database
 
@@ -146,3 +146,33 @@ async def test_a_slow_batch_never_delivers_a_row_twice(db: Database) -> None:
     await replica_a.run_once()
     assert sorted(key for _, key in delivered) == ["a", "b", "c"]
     assert delivered == [("A", "a"), ("A", "b"), ("B", "c")]
+
+
+async def test_a_try_cut_off_without_an_outcome_is_not_a_first_attempt(db: Database) -> None:
+    """A relay that dies mid-delivery (crash, shutdown) leaves the row leased with attempts 0;
+    the next relay must not tell an idempotent handler "nothing can have reached the target"."""
+    clock = ManualClock()
+    await enqueue(db, clock, "note")
+    async with db.transaction() as session:
+        (claimed,) = await repo.claim_outbox_messages(
+            session=session, now=clock.now(), lease=timedelta(seconds=60), limit=1
+        )
+        assert claimed.attempts == 0
+    seen: list[OutboxAttempt] = []
+
+    class Recorder:
+        async def deliver(self, attempt: OutboxAttempt) -> None:
+            seen.append(attempt)
+
+        async def settled(self, attempt: OutboxAttempt, *, error: str | None) -> None:
+            return None
+
+        def escalate(self, attempt: OutboxAttempt, *, error: str) -> list[OutboxDraft]:
+            return []
+
+    relay = OutboxRelay(db=db, clock=clock, deliverers={"post": Recorder()})
+    assert await relay.run_once() == 0  # still leased by the relay that died
+    clock.advance(seconds=61)
+    assert await relay.run_once() == 1
+    (attempt,) = seen
+    assert attempt.attempts == 1 and not attempt.first

@@ -95,9 +95,16 @@ async def test_invalid_number_and_missing_reason_are_refused_inline(database_url
         )
         assert "A reason is required" in response.json()["errors"]["edit_reason"]
         response = await bot.driver.submit_view(
-            AGENT, view.id, {NEW_NUMBER: "+44 20 7946 0018", REASON: "abroad"}
+            AGENT, view.id, {NEW_NUMBER: "+44 7400 123456", REASON: "abroad"}
         )
-        assert "SMS to GB numbers is not allowed" in response.json()["errors"]["destination_value"]
+        assert "SMS to GB numbers (+44 ••• ••• 3456) is not allowed" in (
+            response.json()["errors"]["destination_value"]
+        )
+        # A toll-free number would be refused at send time: refused here, where it can be fixed.
+        response = await bot.driver.submit_view(
+            AGENT, view.id, {NEW_NUMBER: "1-800-555-0199", REASON: "desk phone"}
+        )
+        assert "cannot receive SMS" in response.json()["errors"]["destination_value"]
         assert await audit(bot, DESTINATION_EDITED) == []
         assert FLAG not in message_text(card)
 

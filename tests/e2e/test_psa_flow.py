@@ -433,3 +433,29 @@ async def test_notes_flag_a_destination_not_on_record_with_the_reason(
             "(reason: new work mobile)"
         ) in notes[0].text
         assert "5550100" not in notes[0].text and "5550100" not in sent.text
+
+
+async def test_a_verification_stays_on_its_ticket_once_a_code_was_sent(
+    database_url: str, psa: Seeded
+) -> None:
+    fake = psa.fake
+    second = fake.add_ticket(summary="VPN", contact_ref=psa.jane, company_ref=psa.globex)
+    async with running_bot(database_url, env=fake.env()) as bot:
+        card = await open_card(bot, f"#{psa.jane_ticket}")
+        await send_sms(bot, card)
+        await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: second})
+        text = await bot.wait_text(card, "stays on that ticket")
+        assert f"already sent a code for ticket #{psa.jane_ticket}" in text
+        assert f"#{psa.jane_ticket}" in message_text(card) and "VPN" not in message_text(card)
+
+        # /verify for the other ticket reopens the same verification: still not retagged.
+        before = len(bot.driver.ephemeral_messages(AGENT))
+        reopened = await bot.open_card(f"#{second}")
+        replies = await bot.driver.wait_for(lambda: bot.driver.ephemeral_messages(AGENT)[before:])
+        assert f"Ticket #{second} was not tagged" in replies[-1].text
+        assert "stays on that ticket" in message_text(reopened)
+        async with bot.runtime.deps.db.transaction() as session:
+            events = await repo.list_audit_events(session=session)
+        assert [e.detail["ticket"] for e in events if e.kind == "ticket_tagged"] == [
+            psa.jane_ticket
+        ]

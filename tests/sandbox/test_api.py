@@ -94,10 +94,22 @@ async def test_sandbox_never_sends_real_messages(database_url: str) -> None:
         "TWILIO_ACCOUNT_SID": "AC123",
         "TWILIO_AUTH_TOKEN": "secret",
         "TWILIO_FROM_NUMBER": "+15005550006",
+        "SMTP_URL": "smtp://u:p@mail.example:587",
+        "EMAIL_FROM": "desk@msp.example",
+        "CRM_PROVIDER": "zendesk",
+        "ZENDESK_API_URL": "https://acme.zendesk.com/api/v2",
+        "ZENDESK_EMAIL": "agent@msp.example",
+        "ZENDESK_API_TOKEN": "token",
     }
     async with running_sandbox(database_url, env=env) as (runtime, _sandbox):
-        assert runtime.settings.sms_provider == "console"
-        assert runtime.settings.email_provider == "console"
+        settings = runtime.settings
+        assert (settings.sms_provider, settings.email_provider) == ("console", "console")
+        # Nothing else an admin could switch to in Settings, and no real PSA either.
+        assert settings.configured_sms_providers == ("console",)
+        assert settings.configured_email_providers == ("console",)
+        assert runtime.deps.sms_provider_names == ("console",)
+        assert runtime.deps.email_provider_names == ("console",)
+        assert runtime.deps.contacts.name == "directory"
 
 
 async def test_long_poll_answers_at_once_on_change_and_after_the_wait_otherwise(
