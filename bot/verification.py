@@ -21,14 +21,18 @@ from bot.delivery import (
     Attempts,
     Providers,
     SendRetrier,
-    failure_text,
-    receipt_status,
     render_outgoing,
 )
-from bot.masking import mask_destination
 from bot.phones import sms_refusal
 from bot.policy import Policy, load_policy
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
+from bot.send_records import (
+    edit_flag,
+    edited_destination_detail,
+    record_send_failure,
+    record_send_success,
+    send_detail,
+)
 from bot.snapshot_builder import build_snapshot
 from bot.snapshots import (
     Channel,
@@ -42,7 +46,7 @@ from bot.snapshots import (
     supervisor_report,
 )
 from bot.templates_store import load_templates
-from bot.ticket_notes import enqueue_close_note, enqueue_send_note
+from bot.ticket_notes import enqueue_close_note
 from bot.tickets import require_active_contact, require_ticket
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
@@ -368,66 +372,18 @@ class VerificationService:
         attempts: Attempts[tuple[str, str]],
     ) -> None:
         now = self._clock.now()
-        unconfirmed = message_id is None
         async with self._db.transaction() as session:
             verification = await self._get(session, send.verification_id, for_update=True)
-            # The message went out whatever happens to the code below: the ticket says so.
-            noted = enqueue_send_note(
-                session=session,
+            noted = await record_send_success(
+                session,
                 verification=verification,
+                policy=await self._policy(session, verification),
                 send=send,
                 code=code,
-                policy=await self._policy(session, verification),
-                at=now,
-            )
-            row = await repo.get_code_send(
-                session=session, verification_id=send.verification_id, seq=send.seq
-            )
-            assert row is not None  # reserved above in a committed transaction
-            row.sent_at = now
-            row.provider_message_id = message_id[:128] if message_id else None
-            row.delivery_status = receipt_status(status)
-            row.delivery_updated_at = now
-            if unconfirmed and attempts.error is not None:
-                row.delivery_error = failure_text(
-                    attempts.error,
-                    channel=send.channel,
-                    masked_destination=mask_destination(send.channel, send.destination),
-                )
-            live = await repo.live_code_send(session=session, verification_id=send.verification_id)
-            superseded = live is not None and live.seq > send.seq
-            usable = verification.outcome is None and verification.state in (
-                "awaiting_send",
-                "code_sent",
-            )
-            if row.status == "sending" and usable and not superseded:
-                row.status = "sent"
-                verification.state = "code_sent"
-                verification.last_check = None
-                # The newer code replaces every older one, whatever happens to it later.
-                await repo.void_code_sends(
-                    session=session,
-                    verification_id=send.verification_id,
-                    below_seq=send.seq,
-                    status="voided",
-                )
-            else:
-                # Closed, locked, verified or overtaken while the provider call was in
-                # flight: the message went out, but this code must never be accepted.
-                row.status = "voided"
-                row.code_hash = None
-            repo.append_audit_event(
-                session=session,
-                team_id=verification.team_id,
-                verification_id=send.verification_id,
-                kind="code_send_unconfirmed" if unconfirmed else "code_sent",
-                at=now,
-                detail=send_detail(
-                    send,
-                    provider_message_id=row.provider_message_id,
-                    attempts=attempts.count,
-                    **_last_error(attempts),
-                ),
+                message_id=message_id,
+                status=status,
+                attempts=attempts,
+                now=now,
             )
         if noted:
             self._outbox_written()
@@ -441,31 +397,13 @@ class VerificationService:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, send.verification_id)
-            row = await repo.get_code_send(
-                session=session, verification_id=send.verification_id, seq=send.seq
-            )
-            assert row is not None
-            row.status = "failed"
-            row.code_hash = None
-            row.error_reason = error.reason.value
-            row.error_message = failure_text(
-                error,
-                channel=send.channel,
-                masked_destination=mask_destination(send.channel, send.destination),
-            )
-            repo.append_audit_event(
-                session=session,
+            await record_send_failure(
+                session,
                 team_id=verification.team_id,
-                verification_id=send.verification_id,
-                kind="code_send_failed",
-                at=now,
-                detail=send_detail(
-                    send,
-                    reason=error.reason.value,
-                    vendor_code=error.vendor_code,
-                    message=row.error_message,
-                    attempts=attempts.count if attempts else None,
-                ),
+                send=send,
+                error=error,
+                attempts=attempts,
+                now=now,
             )
 
     async def _require_send_budget(
@@ -698,30 +636,3 @@ class VerificationService:
             now=self._clock.now(),
             tickets_enabled=self._tickets_enabled,
         )
-
-
-def _last_error(attempts: Attempts[tuple[str, str]]) -> dict[str, object]:
-    if attempts.error is None:
-        return {}
-    return {"reason": attempts.error.reason.value, "vendor_code": attempts.error.vendor_code}
-
-
-def edited_destination_detail(verification: Verification, channel: Channel) -> dict[str, object]:
-    """The audit flag for a send to a destination an agent typed in instead of the record."""
-    edited = verification.phone_edited if channel is Channel.SMS else verification.email_edited
-    return edit_flag(edited, verification.edit_reason)
-
-
-def edit_flag(edited: bool, reason: str | None) -> dict[str, object]:
-    return {"destination_not_on_record": True, "edit_reason": reason} if edited else {}
-
-
-def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:
-    """What the audit log keeps about a send: the destination masked, never the code."""
-    return {
-        "seq": send.seq,
-        "channel": send.channel,
-        "destination": mask_destination(send.channel, send.destination),
-        "provider": send.provider,
-        **extra,
-    }
