@@ -23,7 +23,6 @@ from bot.delivery import (
     SendRetrier,
     render_outgoing,
 )
-from bot.phones import sms_refusal
 from bot.policy import Policy, load_policy
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.send_records import (
@@ -33,6 +32,7 @@ from bot.send_records import (
     record_send_success,
     send_detail,
 )
+from bot.send_rules import require_send_budget, require_sendable
 from bot.snapshot_builder import build_snapshot
 from bot.snapshots import (
     Channel,
@@ -47,7 +47,6 @@ from bot.snapshots import (
 )
 from bot.templates_store import load_templates
 from bot.ticket_notes import enqueue_close_note
-from bot.tickets import require_active_contact, require_ticket
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, TransientDeliveryError
@@ -58,8 +57,6 @@ from storage.models import CodeSend, Verification
 
 log = logging.getLogger(__name__)
 
-CONTACT_FAILURE_WINDOW = timedelta(hours=24)
-SEND_BUDGET_WINDOW = timedelta(hours=1)
 # Longer than any provider timeout: a send still "sending" after this was interrupted.
 SEND_STALE_AFTER = timedelta(minutes=2)
 SUPERVISOR_POST = "supervisor_post"
@@ -259,55 +256,26 @@ class VerificationService:
                 raise VerificationRefused(
                     "This card is out of date: use the buttons on the latest card.", code="stale"
                 )
-            require_active_contact(verification)
-            require_ticket(verification, policy, tickets_enabled=self._tickets_enabled)
-            if verification.state == "locked":
-                raise VerificationRefused(
-                    "This verification is locked after too many wrong codes; no more codes can "
-                    "be sent. Mark it Incomplete and escalate.",
-                    code="locked",
-                )
-            if verification.state == "verified":
-                raise VerificationRefused(
-                    "The caller is already verified; mark the verification Completed.",
-                    code="verified",
-                )
-            if verification.sends_count >= policy.max_sends:
-                raise VerificationRefused(
-                    f"Send limit reached ({policy.max_sends} codes for one verification). "
-                    "Mark it Incomplete and start again if you must.",
-                    code="send_budget",
-                )
-            failures = await repo.recent_failures_for_contact(
-                session=session,
-                contact_ref=verification.contact_ref,
-                since=now - CONTACT_FAILURE_WINDOW,
+            destination = await require_sendable(
+                session,
+                verification=verification,
+                channel=channel,
+                policy=policy,
+                now=now,
+                tickets_enabled=self._tickets_enabled,
+                default_region=self._region,
             )
-            if failures >= policy.contact_failure_cap:
-                raise VerificationRefused(
-                    f"{failures} wrong codes for this contact in the last 24 hours: sending is "
-                    "paused for them. Ask a supervisor.",
-                    code="contact_cap",
-                )
-            destination = verification.phone_e164 if channel is Channel.SMS else verification.email
-            if not destination:
-                other = "email" if channel is Channel.SMS else "SMS"
-                raise VerificationRefused(
-                    f"The contact has no {channel.label} destination on record; try {other}.",
-                    code="no_destination",
-                )
-            if channel is Channel.SMS:
-                refusal = sms_refusal(
-                    destination,
-                    default_region=self._region,
-                    allowed_regions=policy.sms_allowed_countries,
-                )
-                if refusal is not None:
-                    raise VerificationRefused(refusal, code="sms_not_allowed")
             provider = self._providers.name_for(
                 channel, sms=policy.sms_provider, email=policy.email_provider
             )
-            await self._require_send_budget(session, verification, actor, destination, policy)
+            await require_send_budget(
+                session,
+                verification=verification,
+                actor=actor,
+                destination=destination,
+                policy=policy,
+                now=self._clock.now(),
+            )
             code = generate_code(policy.code_length)
             send = CodeSend(
                 verification_id=verification_id,
@@ -405,32 +373,6 @@ class VerificationService:
                 attempts=attempts,
                 now=now,
             )
-
-    async def _require_send_budget(
-        self,
-        session: AsyncSession,
-        verification: Verification,
-        actor: str,
-        destination: str,
-        policy: Policy,
-    ) -> None:
-        """Rolling-hour caps per destination, agent and workspace: a stolen Slack session or
-        a script cannot pump SMS through us, and one caller cannot be flooded."""
-        since = self._clock.now() - SEND_BUDGET_WINDOW
-        budgets = (
-            ({"destination": destination}, policy.destination_sends_per_hour, "this destination"),
-            ({"agent_user_id": actor}, policy.agent_sends_per_hour, "you"),
-            ({"team_id": verification.team_id}, policy.workspace_sends_per_hour, "this workspace"),
-        )
-        for scope, limit, who in budgets:
-            sent = await repo.count_recent_sends(session=session, since=since, **scope)
-            if sent >= limit:
-                log.warning("send budget reached", extra={"scope": next(iter(scope))})
-                raise VerificationRefused(
-                    f"Send limit reached: {sent} codes to {who} in the last hour (limit "
-                    f"{limit}). Wait, or ask a supervisor.",
-                    code="send_budget",
-                )
 
     # --- check ------------------------------------------------------------------------------
 
