@@ -10,8 +10,8 @@ import httpx
 
 from bot.destinations import DESTINATION_EDIT_REFUSED, DESTINATION_EDITED
 from bot.emulator import Message, StoredView, message_text
+from commands.card_views import EDIT_MENU_TEXT
 from commands.ids import ActionId, CallbackId
-from commands.views import EDIT_MENU_TEXT
 from storage import repositories as repo
 from tests.support.bot import AGENT, OTHER_AGENT, RunningBot, running_bot
 
