@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.masking import BULLETS, mask_email
-from bot.verification import send_detail
+from bot.send_records import send_detail
 from providers.delivery_status import DeliveryState, DeliveryStatus
 from storage import repositories as repo
 from storage.db import Database

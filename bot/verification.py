@@ -21,14 +21,19 @@ from bot.delivery import (
     Attempts,
     Providers,
     SendRetrier,
-    failure_text,
-    receipt_status,
     render_outgoing,
 )
-from bot.masking import mask_destination, mask_email, mask_phone
-from bot.phones import sms_refusal
 from bot.policy import Policy, load_policy
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
+from bot.send_records import (
+    edit_flag,
+    edited_destination_detail,
+    record_send_failure,
+    record_send_success,
+    send_detail,
+)
+from bot.send_rules import require_send_budget, require_sendable
+from bot.snapshot_builder import build_snapshot
 from bot.snapshots import (
     Channel,
     CheckOutcome,
@@ -36,14 +41,12 @@ from bot.snapshots import (
     CloseOutcome,
     Outcome,
     SendOutcome,
-    SendSnapshot,
     VerificationRefused,
     VerificationSnapshot,
     supervisor_report,
 )
 from bot.templates_store import load_templates
-from bot.ticket_notes import enqueue_close_note, enqueue_send_note, ticket_snapshot
-from bot.tickets import require_active_contact, require_ticket
+from bot.ticket_notes import enqueue_close_note
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, TransientDeliveryError
@@ -54,8 +57,6 @@ from storage.models import CodeSend, Verification
 
 log = logging.getLogger(__name__)
 
-CONTACT_FAILURE_WINDOW = timedelta(hours=24)
-SEND_BUDGET_WINDOW = timedelta(hours=1)
 # Longer than any provider timeout: a send still "sending" after this was interrupted.
 SEND_STALE_AFTER = timedelta(minutes=2)
 SUPERVISOR_POST = "supervisor_post"
@@ -255,55 +256,26 @@ class VerificationService:
                 raise VerificationRefused(
                     "This card is out of date: use the buttons on the latest card.", code="stale"
                 )
-            require_active_contact(verification)
-            require_ticket(verification, policy, tickets_enabled=self._tickets_enabled)
-            if verification.state == "locked":
-                raise VerificationRefused(
-                    "This verification is locked after too many wrong codes; no more codes can "
-                    "be sent. Mark it Incomplete and escalate.",
-                    code="locked",
-                )
-            if verification.state == "verified":
-                raise VerificationRefused(
-                    "The caller is already verified; mark the verification Completed.",
-                    code="verified",
-                )
-            if verification.sends_count >= policy.max_sends:
-                raise VerificationRefused(
-                    f"Send limit reached ({policy.max_sends} codes for one verification). "
-                    "Mark it Incomplete and start again if you must.",
-                    code="send_budget",
-                )
-            failures = await repo.recent_failures_for_contact(
-                session=session,
-                contact_ref=verification.contact_ref,
-                since=now - CONTACT_FAILURE_WINDOW,
+            destination = await require_sendable(
+                session,
+                verification=verification,
+                channel=channel,
+                policy=policy,
+                now=now,
+                tickets_enabled=self._tickets_enabled,
+                default_region=self._region,
             )
-            if failures >= policy.contact_failure_cap:
-                raise VerificationRefused(
-                    f"{failures} wrong codes for this contact in the last 24 hours: sending is "
-                    "paused for them. Ask a supervisor.",
-                    code="contact_cap",
-                )
-            destination = verification.phone_e164 if channel is Channel.SMS else verification.email
-            if not destination:
-                other = "email" if channel is Channel.SMS else "SMS"
-                raise VerificationRefused(
-                    f"The contact has no {channel.label} destination on record; try {other}.",
-                    code="no_destination",
-                )
-            if channel is Channel.SMS:
-                refusal = sms_refusal(
-                    destination,
-                    default_region=self._region,
-                    allowed_regions=policy.sms_allowed_countries,
-                )
-                if refusal is not None:
-                    raise VerificationRefused(refusal, code="sms_not_allowed")
             provider = self._providers.name_for(
                 channel, sms=policy.sms_provider, email=policy.email_provider
             )
-            await self._require_send_budget(session, verification, actor, destination, policy)
+            await require_send_budget(
+                session,
+                verification=verification,
+                actor=actor,
+                destination=destination,
+                policy=policy,
+                now=self._clock.now(),
+            )
             code = generate_code(policy.code_length)
             send = CodeSend(
                 verification_id=verification_id,
@@ -368,66 +340,18 @@ class VerificationService:
         attempts: Attempts[tuple[str, str]],
     ) -> None:
         now = self._clock.now()
-        unconfirmed = message_id is None
         async with self._db.transaction() as session:
             verification = await self._get(session, send.verification_id, for_update=True)
-            # The message went out whatever happens to the code below: the ticket says so.
-            noted = enqueue_send_note(
-                session=session,
+            noted = await record_send_success(
+                session,
                 verification=verification,
+                policy=await self._policy(session, verification),
                 send=send,
                 code=code,
-                policy=await self._policy(session, verification),
-                at=now,
-            )
-            row = await repo.get_code_send(
-                session=session, verification_id=send.verification_id, seq=send.seq
-            )
-            assert row is not None  # reserved above in a committed transaction
-            row.sent_at = now
-            row.provider_message_id = message_id[:128] if message_id else None
-            row.delivery_status = receipt_status(status)
-            row.delivery_updated_at = now
-            if unconfirmed and attempts.error is not None:
-                row.delivery_error = failure_text(
-                    attempts.error,
-                    channel=send.channel,
-                    masked_destination=mask_destination(send.channel, send.destination),
-                )
-            live = await repo.live_code_send(session=session, verification_id=send.verification_id)
-            superseded = live is not None and live.seq > send.seq
-            usable = verification.outcome is None and verification.state in (
-                "awaiting_send",
-                "code_sent",
-            )
-            if row.status == "sending" and usable and not superseded:
-                row.status = "sent"
-                verification.state = "code_sent"
-                verification.last_check = None
-                # The newer code replaces every older one, whatever happens to it later.
-                await repo.void_code_sends(
-                    session=session,
-                    verification_id=send.verification_id,
-                    below_seq=send.seq,
-                    status="voided",
-                )
-            else:
-                # Closed, locked, verified or overtaken while the provider call was in
-                # flight: the message went out, but this code must never be accepted.
-                row.status = "voided"
-                row.code_hash = None
-            repo.append_audit_event(
-                session=session,
-                team_id=verification.team_id,
-                verification_id=send.verification_id,
-                kind="code_send_unconfirmed" if unconfirmed else "code_sent",
-                at=now,
-                detail=send_detail(
-                    send,
-                    provider_message_id=row.provider_message_id,
-                    attempts=attempts.count,
-                    **_last_error(attempts),
-                ),
+                message_id=message_id,
+                status=status,
+                attempts=attempts,
+                now=now,
             )
         if noted:
             self._outbox_written()
@@ -441,58 +365,14 @@ class VerificationService:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, send.verification_id)
-            row = await repo.get_code_send(
-                session=session, verification_id=send.verification_id, seq=send.seq
-            )
-            assert row is not None
-            row.status = "failed"
-            row.code_hash = None
-            row.error_reason = error.reason.value
-            row.error_message = failure_text(
-                error,
-                channel=send.channel,
-                masked_destination=mask_destination(send.channel, send.destination),
-            )
-            repo.append_audit_event(
-                session=session,
+            await record_send_failure(
+                session,
                 team_id=verification.team_id,
-                verification_id=send.verification_id,
-                kind="code_send_failed",
-                at=now,
-                detail=send_detail(
-                    send,
-                    reason=error.reason.value,
-                    vendor_code=error.vendor_code,
-                    message=row.error_message,
-                    attempts=attempts.count if attempts else None,
-                ),
+                send=send,
+                error=error,
+                attempts=attempts,
+                now=now,
             )
-
-    async def _require_send_budget(
-        self,
-        session: AsyncSession,
-        verification: Verification,
-        actor: str,
-        destination: str,
-        policy: Policy,
-    ) -> None:
-        """Rolling-hour caps per destination, agent and workspace: a stolen Slack session or
-        a script cannot pump SMS through us, and one caller cannot be flooded."""
-        since = self._clock.now() - SEND_BUDGET_WINDOW
-        budgets = (
-            ({"destination": destination}, policy.destination_sends_per_hour, "this destination"),
-            ({"agent_user_id": actor}, policy.agent_sends_per_hour, "you"),
-            ({"team_id": verification.team_id}, policy.workspace_sends_per_hour, "this workspace"),
-        )
-        for scope, limit, who in budgets:
-            sent = await repo.count_recent_sends(session=session, since=since, **scope)
-            if sent >= limit:
-                log.warning("send budget reached", extra={"scope": next(iter(scope))})
-                raise VerificationRefused(
-                    f"Send limit reached: {sent} codes to {who} in the last hour (limit "
-                    f"{limit}). Wait, or ask a supervisor.",
-                    code="send_budget",
-                )
 
     # --- check ------------------------------------------------------------------------------
 
@@ -691,85 +571,10 @@ class VerificationService:
     async def _snapshot(
         self, session: AsyncSession, verification: Verification, policy: Policy
     ) -> VerificationSnapshot:
-        latest = await repo.latest_code_send(session=session, verification_id=verification.id)
-        now = self._clock.now()
-        send_view = None
-        expired = False
-        if latest is not None:
-            channel = Channel(latest.channel)
-            send_view = SendSnapshot(
-                seq=latest.seq,
-                channel=channel,
-                masked_destination=mask_destination(latest.channel, latest.destination),
-                status=latest.status,
-                provider=latest.provider,
-                created_at=latest.created_at,
-                sent_at=latest.sent_at,
-                expires_at=latest.expires_at,
-                error_message=latest.error_message,
-                delivery_status=latest.delivery_status,
-                delivery_error=latest.delivery_error,
-            )
-            expired = latest.status == "expired" or (
-                latest.status == "sent" and now >= latest.expires_at
-            )
-        return VerificationSnapshot(
-            id=verification.id,
-            team_id=verification.team_id,
-            agent_user_id=verification.agent_user_id,
-            agent_name=verification.agent_name,
-            contact_name=verification.contact_name,
-            company=verification.company,
-            masked_phone=mask_phone(verification.phone_e164) if verification.phone_e164 else None,
-            masked_email=mask_email(verification.email) if verification.email else None,
-            state=verification.state,
-            last_check=verification.last_check,
-            failed_checks=verification.failed_checks,
-            max_attempts=verification.max_attempts,
-            sends_left=max(policy.max_sends - verification.sends_count, 0),
-            next_seq=verification.sends_count + 1,
-            outcome=verification.outcome,
-            created_at=verification.created_at,
-            verified_at=verification.verified_at,
-            closed_at=verification.closed_at,
-            card_channel=verification.card_channel,
-            card_ts=verification.card_ts,
-            latest_send=send_view,
-            code_expired=expired,
-            contact_active=verification.contact_active,
-            ticket=await ticket_snapshot(session=session, verification=verification),
+        return await build_snapshot(
+            session,
+            verification=verification,
+            policy=policy,
+            now=self._clock.now(),
             tickets_enabled=self._tickets_enabled,
-            require_ticket=policy.require_ticket,
-            destination_edited=verification.phone_edited or verification.email_edited,
-            edit_reason=verification.edit_reason,
-            phone_edited=verification.phone_edited,
-            email_edited=verification.email_edited,
-            edits_allowed=policy.allow_destination_edits,
         )
-
-
-def _last_error(attempts: Attempts[tuple[str, str]]) -> dict[str, object]:
-    if attempts.error is None:
-        return {}
-    return {"reason": attempts.error.reason.value, "vendor_code": attempts.error.vendor_code}
-
-
-def edited_destination_detail(verification: Verification, channel: Channel) -> dict[str, object]:
-    """The audit flag for a send to a destination an agent typed in instead of the record."""
-    edited = verification.phone_edited if channel is Channel.SMS else verification.email_edited
-    return edit_flag(edited, verification.edit_reason)
-
-
-def edit_flag(edited: bool, reason: str | None) -> dict[str, object]:
-    return {"destination_not_on_record": True, "edit_reason": reason} if edited else {}
-
-
-def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:
-    """What the audit log keeps about a send: the destination masked, never the code."""
-    return {
-        "seq": send.seq,
-        "channel": send.channel,
-        "destination": mask_destination(send.channel, send.destination),
-        "provider": send.provider,
-        **extra,
-    }

@@ -22,17 +22,10 @@ from bot.snapshots import (
 from bot.tickets import crm_problem
 from bot.verification import VerificationService
 from commands.access import agent_or_refuse
+from commands.card_views import MOVED_TEXT, card_fallback_text, moved_card, verification_card
 from commands.ids import ActionId
 from commands.parsing import CardClick, parse_card_click, parse_contact_pick
-from commands.views import (
-    MOVED_TEXT,
-    as_dicts,
-    card_fallback_text,
-    card_opened_text,
-    escape,
-    moved_card,
-    verification_card,
-)
+from commands.views import as_dicts, card_opened_text, escape
 from providers.crm import ContactRecord, CrmError, TicketRecord
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbox import Deliverer, DeliveryDeferred
-from commands.views import note_failing_text
+from commands.ticket_views import note_failing_text
 
 
 def note_failing_deliverer(client: AsyncWebClient) -> Deliverer:

@@ -12,7 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbox import Deliverer, DeliveryDeferred
 from commands.home_views import settings_announcement, settings_announcement_text
-from commands.views import as_dicts, supervisor_fallback_text, supervisor_post
+from commands.supervisor_views import supervisor_fallback_text, supervisor_post
+from commands.views import as_dicts
 
 
 def supervisor_deliverer(client: AsyncWebClient) -> Deliverer:

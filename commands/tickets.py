@@ -15,7 +15,8 @@ from bot.tickets import MAX_SUMMARY
 from commands.card import run_action
 from commands.ids import BlockId, CallbackId
 from commands.parsing import CardClick, parse_card_click, parse_ticket_summary
-from commands.views import CardButton, create_ticket_modal
+from commands.ticket_views import create_ticket_modal
+from commands.views import CardButton
 
 log = logging.getLogger(__name__)
 

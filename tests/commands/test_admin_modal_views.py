@@ -11,7 +11,9 @@ from bot.emulator.block_kit import validate_view
 from bot.rendering import MessageRenderer, TemplateField, default_templates
 from bot.snapshots import Channel, supervisor_report
 from bot.template_validation import check_templates
+from commands.card_views import EDIT_MENU_TEXT, verification_card
 from commands.destination_modal import destination_modal
+from commands.supervisor_views import supervisor_post
 from commands.template_views import (
     TemplateEditor,
     error_map,
@@ -19,7 +21,7 @@ from commands.template_views import (
     refusal_modal,
     templates_modal,
 )
-from commands.views import EDIT_MENU_TEXT, CardButton, supervisor_post, verification_card
+from commands.views import CardButton
 from tests.commands.test_views import NOW, STATES, assert_valid, mrkdwn_texts
 
 MODAL = frozenset({"modal"})

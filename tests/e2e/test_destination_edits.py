@@ -10,8 +10,8 @@ import httpx
 
 from bot.destinations import DESTINATION_EDIT_REFUSED, DESTINATION_EDITED
 from bot.emulator import Message, StoredView, message_text
+from commands.card_views import EDIT_MENU_TEXT
 from commands.ids import ActionId, CallbackId
-from commands.views import EDIT_MENU_TEXT
 from storage import repositories as repo
 from tests.support.bot import AGENT, OTHER_AGENT, RunningBot, running_bot
 
@@ -97,8 +97,9 @@ async def test_invalid_number_and_missing_reason_are_refused_inline(database_url
         response = await bot.driver.submit_view(
             AGENT, view.id, {NEW_NUMBER: "+44 7400 123456", REASON: "abroad"}
         )
-        assert "SMS to GB numbers (+44 ••• ••• 3456) is not allowed" in (
-            response.json()["errors"]["destination_value"]
+        assert (
+            "SMS to GB numbers (+44 ••• ••• 3456) is not allowed"
+            in (response.json()["errors"]["destination_value"])
         )
         # A toll-free number would be refused at send time: refused here, where it can be fixed.
         response = await bot.driver.submit_view(

@@ -17,8 +17,8 @@ import pytest
 from bot.clock import ManualClock
 from bot.emulator import Message, find_button_labels, message_text
 from bot.ticket_notes import NOTE_FAILING, TICKET_NOTE
+from commands.card_views import EDIT_MENU_TEXT
 from commands.ids import ActionId
-from commands.views import EDIT_MENU_TEXT
 from storage import repositories as repo
 from storage.models import OutboxMessage
 from tests.fakes.psa.connectwise import FakeConnectWise, running_fake_connectwise
