@@ -70,7 +70,15 @@ async def build_snapshot(
         ticket=await ticket_snapshot(session=session, verification=verification),
         tickets_enabled=tickets_enabled,
         require_ticket=policy.require_ticket,
-        destination_edited=verification.phone_edited or verification.email_edited,
+        # Once a code went out, the flag follows the channel it went by: an edited email
+        # does not taint a verification done by SMS to the number on record.
+        destination_edited=(
+            verification.phone_edited or verification.email_edited
+            if latest is None
+            else verification.phone_edited
+            if latest.channel == Channel.SMS
+            else verification.email_edited
+        ),
         edit_reason=verification.edit_reason,
         phone_edited=verification.phone_edited,
         email_edited=verification.email_edited,

@@ -108,7 +108,7 @@ def enqueue_close_note(
             agent=agent_label(verification),
             method=send.channel.label if send else None,
             masked_destination=send.masked_destination if send else None,
-            destination_edited=destination_edited(verification),
+            destination_edited=destination_edited(verification, send.channel if send else None),
             edit_reason=verification.edit_reason,
             opened_at=snapshot.created_at,
             code_sent_at=send.sent_at if send else None,

@@ -137,6 +137,32 @@ async def test_edit_email_and_no_edit_after_verification(database_url: str) -> N
         assert EDIT_MENU_TEXT not in text and FLAG in text
 
 
+async def test_an_edited_email_does_not_flag_a_verification_done_by_sms(
+    database_url: str,
+) -> None:
+    async with running_bot(database_url) as bot:
+        card = await bot.open_card("+1 513 555 7611")
+        view = await open_edit(bot, card, "Edit email")
+        await bot.driver.submit_view(
+            AGENT, view.id, {"New email address": "jane@personal.example", REASON: "typo"}
+        )
+        await bot.wait_text(card, FLAG)
+        await bot.driver.click(AGENT, card, "Send SMS")
+        await bot.wait_text(card, "Code #1 sent by *SMS* to +1 ••• ••• 7611")
+        (code,) = await bot.console_codes()
+        await bot.driver.click(
+            AGENT, card, "Check code", inputs={"Code the caller reads back": code}
+        )
+        await bot.wait_text(card, "Code verified")
+        await bot.driver.click(AGENT, card, "Completed")
+        (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+        assert FLAG not in message_text(post)
+        (closed,) = await audit(bot, "verification_closed")
+        assert "destination_not_on_record" not in closed.detail
+        (requested,) = await audit(bot, "code_send_requested")
+        assert "destination_not_on_record" not in requested.detail
+
+
 def payload(bot: RunningBot, user: str, **extra: Any) -> dict[str, Any]:
     team = bot.emulator.team.id
     return {
