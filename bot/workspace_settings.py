@@ -51,6 +51,8 @@ class SettingsChoices:
     usergroups: tuple[UsergroupChoice, ...]
     # False when Slack could not list the groups: the form then offers only the current one.
     usergroups_listed: bool = True
+    # False with the built-in directory: requiring a ticket would refuse every send.
+    tickets_supported: bool = True
 
     def usergroup_choice(self, usergroup: str) -> UsergroupChoice:
         """The listed group with this id, or a stand-in named by its id."""
@@ -185,9 +187,15 @@ def validate_settings(form: SettingsForm, *, current: Policy, choices: SettingsC
     countries, country_problem = parse_countries(form.sms_allowed_countries)
     if country_problem:
         errors["sms_allowed_countries"] = country_problem
+    require_ticket = _on_off(form.require_ticket, "require_ticket", errors)
+    if require_ticket and not choices.tickets_supported:
+        errors["require_ticket"] = (
+            "The contact directory in use has no tickets, so every send would be refused; "
+            "connect a PSA (CRM_PROVIDER) first."
+        )
     wanted = replace(
         current,
-        require_ticket=_on_off(form.require_ticket, "require_ticket", errors),
+        require_ticket=require_ticket,
         code_length=_whole_number(
             form.code_length, "code_length", CODE_LENGTH_RANGE, "digits", errors
         ),

@@ -78,6 +78,7 @@ async def handle_submit_settings(
         # The groups this modal offered: Slack signs the view it sends back, and asking
         # Slack again here would spend the 3 seconds the ack has.
         usergroups=offered_usergroups(view),
+        tickets_supported=deps.contacts.supports_tickets,
     )
     try:
         changes = await save_settings(
@@ -124,6 +125,7 @@ async def settings_choices(deps: Deps, client: AsyncWebClient) -> SettingsChoice
         email_providers=deps.email_provider_names,
         usergroups=groups,
         usergroups_listed=listed,
+        tickets_supported=deps.contacts.supports_tickets,
     )
 
 

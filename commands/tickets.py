@@ -12,6 +12,7 @@ from bot.deps import Deps, deps_from
 from bot.snapshots import VerificationRefused, VerificationSnapshot
 from bot.ticket_refs import TicketRefProblem, parse_ticket_reference
 from bot.tickets import MAX_SUMMARY
+from commands.access import agent_or_refuse
 from commands.card import run_action
 from commands.ids import BlockId, CallbackId
 from commands.parsing import CardClick, parse_card_click, parse_ticket_summary
@@ -48,11 +49,21 @@ async def handle_tag_ticket(
 
 
 async def handle_create_ticket(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
 ) -> None:
     await ack()
     click = parse_card_click(body)
     deps = deps_from(context)
+    # Roles are cached, so this rarely costs a Slack call before the 3-second trigger expires.
+    allowed = await agent_or_refuse(
+        deps, respond, team_id=click.team_id, user_id=click.user_id, action=click.action_id
+    )
+    if not allowed:
+        return
     try:
         snapshot = await deps.verifications.snapshot(click.button.verification_id)
     except VerificationRefused:

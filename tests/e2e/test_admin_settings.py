@@ -12,6 +12,7 @@ from bot.emulator import SlackEmulator, find_button_labels, message_text
 from bot.emulator.records import StoredView
 from storage import repositories as repo
 from storage.models import AuditEvent, WorkspacePolicy
+from tests.fakes.psa.connectwise import running_fake_connectwise
 from tests.support.bot import AGENT, OTHER_AGENT, SUPERVISORS, RunningBot, new_emulator, running_bot
 
 ADMIN = "U0ADMIN001"
@@ -290,3 +291,39 @@ async def test_home_shows_nothing_privileged_when_slack_cannot_say_who_you_are(
         assert find_button_labels(bot.emulator.home_view(ADMIN)) == []  # type: ignore[arg-type]
         # Not cached: the next visit asks Slack again.
         assert "Policy for this workspace" in message_text(await home_of(bot, ADMIN))
+
+
+async def test_require_ticket_and_code_in_note_saved_in_settings_rule_the_psa_flow(
+    database_url: str,
+) -> None:
+    async with running_fake_connectwise() as psa:
+        globex = psa.add_company("Globex")
+        jane = psa.add_contact(name="Jane Doe", company_ref=globex, phone="(513) 555-7611")
+        ticket = psa.add_ticket(summary="Password reset", contact_ref=jane, company_ref=globex)
+        async with running_bot(database_url, emulator=emulator_with_admin(), env=psa.env()) as bot:
+            modal = await open_settings(bot)
+            await bot.driver.submit_view(
+                ADMIN, modal.id, {"Require a ticket": "On", "Code in the ticket note": "Omit"}
+            )
+            assert modal.errors is None
+            card = await bot.open_card("+1 513 555 7611")
+            await bot.driver.click(AGENT, card, "Send SMS")
+            await bot.wait_text(card, "ticket")
+            assert await bot.console_codes() == []
+            await bot.driver.click(
+                AGENT, card, "Tag ticket", inputs={"Ticket number": f"#{ticket}"}
+            )
+            await bot.wait_text(card, f"Tagged ticket #{ticket}")
+            await bot.driver.click(AGENT, card, "Send SMS")
+            await bot.wait_text(card, "Code #1 sent by *SMS*")
+            (code,) = await bot.console_codes()
+            (note,) = await bot.driver.wait_for(lambda: psa.notes(ticket))
+            assert code not in note.text and "codes are omitted" in note.text
+
+
+async def test_require_ticket_is_refused_inline_without_a_psa(database_url: str) -> None:
+    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+        modal = await open_settings(bot)
+        await bot.driver.submit_view(ADMIN, modal.id, {"Require a ticket": "On"})
+        assert "has no tickets" in (modal.errors or {})["set_require_ticket"]
+        assert await saved_policy(bot) is None
