@@ -223,3 +223,12 @@ class DestinationEditor:
 
 def _noun(channel: Channel) -> str:
     return "phone number" if channel is Channel.SMS else "email address"
+
+
+def destination_edited(verification: Verification, channel: str | None = None) -> bool:
+    """Whether the agent typed in the destination for `channel` (for either when None)."""
+    if channel == Channel.SMS:
+        return verification.phone_edited
+    if channel == Channel.EMAIL:
+        return verification.email_edited
+    return verification.phone_edited or verification.email_edited

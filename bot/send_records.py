@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Attempts, failure_text, receipt_status
+from bot.destinations import destination_edited
 from bot.masking import mask_destination
 from bot.policy import Policy
 from bot.snapshots import Channel
@@ -141,8 +142,7 @@ def _last_error(attempts: Attempts[tuple[str, str]]) -> dict[str, object]:
 
 def edited_destination_detail(verification: Verification, channel: Channel) -> dict[str, object]:
     """The audit flag for a send to a destination an agent typed in instead of the record."""
-    edited = verification.phone_edited if channel is Channel.SMS else verification.email_edited
-    return edit_flag(edited, verification.edit_reason)
+    return edit_flag(destination_edited(verification, channel), verification.edit_reason)
 
 
 def edit_flag(edited: bool, reason: str | None) -> dict[str, object]:

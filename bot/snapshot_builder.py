@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.destinations import destination_edited
 from bot.masking import mask_destination, mask_email, mask_phone
 from bot.policy import Policy
 from bot.snapshots import Channel, SendSnapshot, VerificationSnapshot
@@ -72,12 +73,8 @@ async def build_snapshot(
         require_ticket=policy.require_ticket,
         # Once a code went out, the flag follows the channel it went by: an edited email
         # does not taint a verification done by SMS to the number on record.
-        destination_edited=(
-            verification.phone_edited or verification.email_edited
-            if latest is None
-            else verification.phone_edited
-            if latest.channel == Channel.SMS
-            else verification.email_edited
+        destination_edited=destination_edited(
+            verification, latest.channel if latest is not None else None
         ),
         edit_reason=verification.edit_reason,
         phone_edited=verification.phone_edited,

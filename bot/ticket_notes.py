@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.destinations import destination_edited
 from bot.masking import mask_destination
 from bot.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
 from bot.outbox import DeliveryDeferred, OutboxAttempt, OutboxDraft
@@ -45,15 +46,6 @@ def close_note_key(verification_id: str) -> str:
 
 def agent_label(verification: Verification) -> str:
     return verification.agent_name or verification.agent_user_id
-
-
-def destination_edited(verification: Verification, channel: str | None = None) -> bool:
-    """Whether the agent typed in the destination (for `channel`, or for either)."""
-    if channel == Channel.SMS:
-        return verification.phone_edited
-    if channel == Channel.EMAIL:
-        return verification.email_edited
-    return verification.phone_edited or verification.email_edited
 
 
 def enqueue_send_note(
