@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
+from bot.settings import EMAIL_CREDENTIALS, SMS_CREDENTIALS
 from bot.snapshots import Channel, VerificationRefused
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, FailureReason
@@ -33,15 +34,6 @@ PROVIDER_LABELS = {
     "smtp": "SMTP",
     "sendgrid": "SendGrid",
     "postmark": "Postmark",
-}
-# Settings each provider needs, for the refusal when a workspace picks one that is not set up.
-_PROVIDER_SETTINGS = {
-    "twilio": "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER",
-    "vonage": "VONAGE_API_KEY, VONAGE_API_SECRET and VONAGE_FROM",
-    "smtp": "SMTP_URL and EMAIL_FROM",
-    "sendgrid": "SENDGRID_API_KEY and EMAIL_FROM",
-    "postmark": "POSTMARK_SERVER_TOKEN and EMAIL_FROM",
-    "console": "SMS_PROVIDER=console / EMAIL_PROVIDER=console (development only)",
 }
 # A provider's first answer, in the vocabulary of providers.delivery_status.DeliveryState.
 _RECEIPT_STATES = {
@@ -168,13 +160,24 @@ class Providers:
 
 
 def _not_configured(kind: str, name: str) -> VerificationRefused:
-    needs = _PROVIDER_SETTINGS.get(name, "its settings")
+    needs = _settings_needed(name)
     return VerificationRefused(
         f"This workspace sends {kind} with {provider_label(name)}, but {provider_label(name)} "
         f"is not configured on this server (it needs {needs}). Nothing was sent; ask an "
         "admin to fix the provider settings.",
         code="provider_not_configured",
     )
+
+
+def _settings_needed(name: str) -> str:
+    """The environment variables `name` needs, from the same table Settings checks."""
+    required = {**SMS_CREDENTIALS, **EMAIL_CREDENTIALS}.get(name)
+    if required is None:
+        return "its settings"
+    if not required:
+        return "SMS_PROVIDER=console / EMAIL_PROVIDER=console (development only)"
+    names = [setting.upper() for setting in required]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def failure_text(error: DeliveryError, *, channel: str, masked_destination: str) -> str:

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.delivery import Providers, provider_label
+from bot.delivery import Providers
 from bot.masking import mask_destination
 from bot.phones import sms_refusal
 from bot.policy import Policy, load_policy
 from bot.rendering import MessageRenderer, MessageTemplates, TemplateField
-from bot.snapshots import Channel
+from bot.snapshots import Channel, VerificationRefused
 from bot.template_validation import TemplateCheck, check_templates, sample_context
 from providers.email import EmailMessage
 from providers.errors import DeliveryError
@@ -254,12 +254,8 @@ class TemplateService:
         key = f"template-test:{uuid.uuid4().hex}"
         masked = mask_destination(channel.value, destination)
         try:
-            sms_sender = self._providers.sms.get(policy.sms_provider)
-            email_sender = self._providers.email.get(policy.email_provider)
             if channel is Channel.SMS:
-                if sms_sender is None:
-                    raise TemplateTestRefused(_not_configured(policy.sms_provider))
-                await sms_sender.send(
+                await self._providers.sms_sender(policy.sms_provider).send(
                     SmsMessage(
                         to=destination,
                         body=self._renderer.render_sms(templates, context),
@@ -268,9 +264,7 @@ class TemplateService:
                 )
             else:
                 rendered = self._renderer.render_email(templates, context)
-                if email_sender is None:
-                    raise TemplateTestRefused(_not_configured(policy.email_provider))
-                await email_sender.send(
+                await self._providers.email_sender(policy.email_provider).send(
                     EmailMessage(
                         to=destination,
                         subject=f"[Test] {rendered.subject}",
@@ -279,6 +273,8 @@ class TemplateService:
                         idempotency_key=key,
                     )
                 )
+        except VerificationRefused as refusal:  # the workspace's provider is not set up here
+            raise TemplateTestRefused(refusal.message) from None
         except DeliveryError as exc:
             await self._audit(
                 team_id,
@@ -383,10 +379,3 @@ def _quoted(source: str | None) -> str:
         line = line[:_ANNOUNCED_CHARS] + "…"
     line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f"“{line.replace('`', chr(39))}”"
-
-
-def _not_configured(provider: str) -> str:
-    return (
-        f"This workspace sends with {provider_label(provider)}, which is not configured on this "
-        "server; nothing was sent. Fix the provider in Settings first."
-    )

@@ -25,14 +25,14 @@ from storage.db import Database
 from tests.support.service import make_policy
 
 
-def service(db: Database, clock: ManualClock) -> TemplateService:
+def service(db: Database, clock: ManualClock, **policy: object) -> TemplateService:
     store = ConsoleMessageStore(db, clock)
     return TemplateService(
         db=db,
         clock=clock,
         renderer=MessageRenderer(),
         defaults=default_templates(),
-        policy_defaults=make_policy(supervisor_channel=None),
+        policy_defaults=make_policy(supervisor_channel=None, **policy),
         organisation="Acme IT",
         providers=Providers(
             sms={"console": ConsoleSms(store, logging.getLogger("test.console"))},
@@ -116,5 +116,22 @@ async def test_test_sms_keeps_to_the_allowed_countries(db: Database) -> None:
             destination="+447400123456",
         )
     assert "SMS to GB numbers (+44 ••• ••• 3456) is not allowed" in refused.value.message
+    async with db.transaction() as session:
+        assert await repo.list_console_messages(session=session) == []
+
+
+async def test_a_test_through_a_provider_this_server_lacks_is_refused(db: Database) -> None:
+    templates = service(db, ManualClock(), email_provider="sendgrid")
+    with pytest.raises(TemplateTestRefused) as refused:
+        await templates.send_test(
+            team_id="T1",
+            actor_user_id="UADMIN",
+            agent_name="ada",
+            templates=default_templates(),
+            channel=Channel.EMAIL,
+            destination="ada@msp.example",
+        )
+    assert "SendGrid is not configured on this server" in refused.value.message
+    assert "SENDGRID_API_KEY and EMAIL_FROM" in refused.value.message
     async with db.transaction() as session:
         assert await repo.list_console_messages(session=session) == []
