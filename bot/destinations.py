@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.masking import mask_email, mask_phone
+from bot.ownership import require_agent, require_found, require_open
 from bot.phones import sms_refusal
 from bot.policy import Policy, load_policy
 from bot.snapshots import DESTINATION_NOT_ON_RECORD, Channel, VerificationRefused
@@ -143,15 +144,12 @@ class DestinationEditor:
         *,
         for_update: bool = False,
     ) -> tuple[Verification, Policy]:
-        verification = await repo.get_verification(
-            session=session, verification_id=verification_id, for_update=for_update
-        )
-        if verification is None:
-            raise VerificationRefused("That verification no longer exists.", code="not_found")
-        if verification.agent_user_id != actor:
-            raise VerificationRefused(
-                "Only the agent who opened this verification can act on it.", code="not_agent"
+        verification = require_found(
+            await repo.get_verification(
+                session=session, verification_id=verification_id, for_update=for_update
             )
+        )
+        require_agent(verification, actor)
         policy = await load_policy(
             session=session, team_id=verification.team_id, defaults=self._defaults
         )
@@ -161,10 +159,7 @@ class DestinationEditor:
                 "phone number and email on record.",
                 code="edits_disabled",
             )
-        if verification.outcome is not None:
-            raise VerificationRefused(
-                f"This verification is already closed ({verification.outcome}).", code="closed"
-            )
+        require_open(verification)
         if verification.state in ("verified", "locked"):
             raise VerificationRefused(
                 f"This verification is {verification.state}: the destination can no longer change.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.ownership import require_agent, require_found, require_open
 from bot.policy import Policy
 from bot.snapshots import VerificationRefused
 from providers.crm import ContactDirectory, ContactRecord, CrmError, TicketRecord
@@ -185,11 +186,12 @@ class TicketService:
     ) -> None:
         now = self._clock.now()
         async with self._db.transaction() as session:
-            verification = await repo.get_verification(
-                session=session, verification_id=verification_id, for_update=True
+            verification = _require_mine_and_open(
+                await repo.get_verification(
+                    session=session, verification_id=verification_id, for_update=True
+                ),
+                actor_user_id,
             )
-            _require_mine_and_open(verification, actor_user_id)
-            assert verification is not None
             if verification.ticket_ref == ticket.ref[:64]:
                 return
             if verification.ticket_ref is not None and verification.sends_count > 0:
@@ -220,12 +222,10 @@ class TicketService:
 
     async def _open_verification(self, verification_id: str, actor_user_id: str) -> Verification:
         async with self._db.transaction() as session:
-            verification = await repo.get_verification(
-                session=session, verification_id=verification_id
+            return _require_mine_and_open(
+                await repo.get_verification(session=session, verification_id=verification_id),
+                actor_user_id,
             )
-            _require_mine_and_open(verification, actor_user_id)
-            assert verification is not None
-            return verification
 
     def _require_enabled(self) -> None:
         if not self.enabled:
@@ -235,14 +235,8 @@ class TicketService:
             )
 
 
-def _require_mine_and_open(verification: Verification | None, actor_user_id: str) -> None:
-    if verification is None:
-        raise VerificationRefused("That verification no longer exists.", code="not_found")
-    if verification.agent_user_id != actor_user_id:
-        raise VerificationRefused(
-            "Only the agent who opened this verification can act on it.", code="not_agent"
-        )
-    if verification.outcome is not None:
-        raise VerificationRefused(
-            f"This verification is already closed ({verification.outcome}).", code="closed"
-        )
+def _require_mine_and_open(verification: Verification | None, actor_user_id: str) -> Verification:
+    found = require_found(verification)
+    require_agent(found, actor_user_id)
+    require_open(found)
+    return found

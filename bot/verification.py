@@ -23,6 +23,7 @@ from bot.delivery import (
     SendRetrier,
     render_outgoing,
 )
+from bot.ownership import require_agent, require_found, require_open
 from bot.policy import Policy, load_policy
 from bot.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.send_records import (
@@ -247,8 +248,8 @@ class VerificationService:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
-            self._require_agent(verification, actor)
-            self._require_open(verification)
+            require_agent(verification, actor)
+            require_open(verification)
             if await repo.get_code_send(session=session, verification_id=verification_id, seq=seq):
                 return None
             policy = await self._policy(session, verification)
@@ -388,8 +389,8 @@ class VerificationService:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
-            self._require_agent(verification, actor_user_id)
-            self._require_open(verification)
+            require_agent(verification, actor_user_id)
+            require_open(verification)
             if seq is not None and seq != verification.sends_count + 1:
                 # A Resend happened after this card was drawn: the typed code is for an older
                 # message, and counting it as wrong would burn an attempt.
@@ -487,7 +488,7 @@ class VerificationService:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
-            self._require_agent(verification, actor_user_id)
+            require_agent(verification, actor_user_id)
             policy = await self._policy(session, verification)
             if not await repo.close_verification(
                 session=session, verification_id=verification_id, outcome=outcome.value, at=now
@@ -542,31 +543,16 @@ class VerificationService:
     async def _get(
         self, session: AsyncSession, verification_id: str, *, for_update: bool = False
     ) -> Verification:
-        verification = await repo.get_verification(
-            session=session, verification_id=verification_id, for_update=for_update
+        return require_found(
+            await repo.get_verification(
+                session=session, verification_id=verification_id, for_update=for_update
+            )
         )
-        if verification is None:
-            raise VerificationRefused("That verification no longer exists.", code="not_found")
-        return verification
 
     async def _policy(self, session: AsyncSession, verification: Verification) -> Policy:
         return await load_policy(
             session=session, team_id=verification.team_id, defaults=self._defaults
         )
-
-    @staticmethod
-    def _require_agent(verification: Verification, actor: str) -> None:
-        if verification.agent_user_id != actor:
-            raise VerificationRefused(
-                "Only the agent who opened this verification can act on it.", code="not_agent"
-            )
-
-    @staticmethod
-    def _require_open(verification: Verification) -> None:
-        if verification.outcome is not None:
-            raise VerificationRefused(
-                f"This verification is already closed ({verification.outcome}).", code="closed"
-            )
 
     async def _snapshot(
         self, session: AsyncSession, verification: Verification, policy: Policy
