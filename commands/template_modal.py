@@ -20,6 +20,7 @@ from bot.rendering import TemplateField
 from bot.roles import NotAllowed
 from bot.snapshots import Channel
 from bot.templates_store import TemplatesInvalid, TemplateTestRefused
+from commands.home_views import notice_modal
 from commands.ids import ActionId, CallbackId
 from commands.parsing import PayloadError
 from commands.template_views import (
@@ -27,9 +28,7 @@ from commands.template_views import (
     TemplateForm,
     block_id,
     error_map,
-    loading_modal,
     parse_template_form,
-    refusal_modal,
     templates_modal,
 )
 from providers.errors import DeliveryError
@@ -56,14 +55,17 @@ async def handle_open_templates(
         raise PayloadError("no trigger_id")
     # The trigger lives 3 seconds and the role check may wait on Slack: open an empty modal
     # first, then fill it in (or turn it into the refusal).
-    opened = await client.views_open(trigger_id=trigger_id, view=loading_modal())
+    opened = await client.views_open(
+        trigger_id=trigger_id,
+        view=notice_modal("PIN templates", "Loading the templates…").to_dict(),
+    )
     view = opened.get("view") or {}
     try:
         await deps.roles.require_admin(
             team_id=team_id, user_id=user_id, action=ActionId.EDIT_TEMPLATES
         )
     except NotAllowed as refusal:
-        shown = refusal_modal(refusal.message)
+        shown = notice_modal("Not allowed", refusal.message)
     else:
         shown = templates_modal(
             await _editor(deps, team_id, str(user.get("name") or ""), revision=0)

@@ -139,24 +139,6 @@ def templates_modal(editor: TemplateEditor) -> View:
     )
 
 
-def loading_modal() -> View:
-    return View(
-        type="modal",
-        title=PlainTextObject(text="PIN templates"),
-        close=PlainTextObject(text="Close"),
-        blocks=[ContextBlock(elements=[MarkdownTextObject(text="Loading the templates…")])],
-    )
-
-
-def refusal_modal(message: str) -> View:
-    return View(
-        type="modal",
-        title=PlainTextObject(text="PIN templates"),
-        close=PlainTextObject(text="Close"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=f"⛔ {escape(message)}"))],
-    )
-
-
 def parse_template_form(body: Mapping[str, Any]) -> TemplateForm:
     view = body.get("view") or {}
     metadata = str(view.get("private_metadata") or "0")

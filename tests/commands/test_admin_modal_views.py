@@ -13,12 +13,11 @@ from bot.snapshots import Channel, supervisor_report
 from bot.template_validation import check_templates
 from commands.card_views import EDIT_MENU_TEXT, verification_card
 from commands.destination_modal import destination_modal
+from commands.home_views import notice_modal
 from commands.supervisor_views import supervisor_post
 from commands.template_views import (
     TemplateEditor,
     error_map,
-    loading_modal,
-    refusal_modal,
     templates_modal,
 )
 from commands.views import CardButton
@@ -96,7 +95,8 @@ def test_edited_destination_is_flagged_on_card_and_post_with_the_reason_escaped(
 
 
 def test_loading_and_refusal_modals_validate_and_escape() -> None:
-    assert validate_view(loading_modal().to_dict(), allowed_types=MODAL) == []
-    refusal = refusal_modal("Only admins <!here>").to_dict()
+    loading = notice_modal("PIN templates", "Loading the templates…").to_dict()
+    assert validate_view(loading, allowed_types=MODAL) == []
+    refusal = notice_modal("Not allowed", "Only admins <!here>").to_dict()
     assert validate_view(refusal, allowed_types=MODAL) == []
     assert "<!here>" not in repr(mrkdwn_texts(refusal))
