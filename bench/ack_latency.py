@@ -29,10 +29,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.clock import SystemClock
-from bot.directory import import_contacts, parse_contact_csv
-from bot.emulator import SlackEmulator
+from bot.contacts.directory import import_contacts, parse_contact_csv
 from bot.runtime import open_runtime
 from bot.settings import load_settings
+from slack_emulator import SlackEmulator
 from tests.support.asgi import running_server
 
 SECRET = "bench-signing-secret"

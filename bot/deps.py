@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
-from bot.destinations import DestinationEditor
 from bot.locks import KeyedLocks
-from bot.outbox import OutboxRelay
-from bot.roles import Roles
+from bot.outbox.relay import OutboxRelay
 from bot.settings import Settings
-from bot.templates_store import TemplateService
-from bot.tickets import TicketService
-from bot.verification import VerificationService
+from bot.templates.service import TemplateService
+from bot.tickets.service import TicketService
+from bot.verification.destinations import DestinationEditor
+from bot.verification.service import VerificationService
+from bot.workspace.roles import Roles
 from providers.crm import ContactDirectory
 from storage.db import Database
 

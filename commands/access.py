@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncRespond
 
 from bot.deps import Deps
-from bot.roles import NotAllowed
-from commands.views import escape
+from bot.workspace.roles import NotAllowed
+from commands.blocks import escape
 
 
 async def agent_or_refuse(

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.snapshots import Channel
+from bot.verification.snapshots import Channel
+from commands.blocks import CardButton
 from commands.ids import ActionId, BlockId
-from commands.views import CardButton
 
 
 class PayloadError(Exception):

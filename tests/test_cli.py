@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.cli import main
+from bot.runtime.cli import main
 
-PINVERIFY = [sys.executable, "-m", "bot.cli"]
+PINVERIFY = [sys.executable, "-m", "bot.runtime.cli"]
 
 
 @pytest.fixture

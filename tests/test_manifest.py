@@ -10,7 +10,7 @@ import yaml
 from slack_bolt.async_app import AsyncApp
 
 import commands
-from bot.manifest import manifest, render_manifest
+from bot.runtime.manifest import manifest, render_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "tests/data/manifest.schema.1.0.0.json").read_text())
@@ -42,11 +42,11 @@ def test_manifest_commands_are_the_registered_ones() -> None:
     commands.register(app)
     # one listener per slash command, action, view submission, event and ack-only input box
     assert len(app._async_listeners) == (
-        len(commands.SLASH_COMMANDS)
-        + len(commands.ACTIONS)
-        + len(commands.VIEW_SUBMISSIONS)
-        + len(commands.EVENTS)
-        + len(commands.ACK_ONLY_ACTIONS)
+        len(commands.ROUTES.commands)
+        + len(commands.ROUTES.actions)
+        + len(commands.ROUTES.views)
+        + len(commands.ROUTES.events)
+        + len(commands.ROUTES.ack_only)
     )
     events = manifest("https://x")["settings"]["event_subscriptions"]["bot_events"]
     assert events == list(commands.EVENTS) == ["app_home_opened"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.delivery_status import webhook_token
+from bot.delivery.reports import webhook_token
+from bot.runtime.cli import main
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.smtp import running_smtp_server
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
@@ -25,7 +25,7 @@ async def run_check(workdir: Path, env: dict[str, str]) -> tuple[int, list[str]]
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.runtime.cli",
         "providers",
         "check",
         stdout=asyncio.subprocess.PIPE,

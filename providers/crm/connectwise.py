@@ -36,7 +36,7 @@ from providers.crm.http import (
     read_json_object,
 )
 from providers.crm.phones import to_e164
-from providers.http_errors import json_object_or_empty
+from providers.http import json_object_or_empty
 
 PROVIDER = "connectwise"
 LABEL = "ConnectWise PSA"

@@ -28,7 +28,7 @@ from providers.crm import (
 )
 from providers.crm.http import raise_for_status, raise_transport_error
 from providers.crm.phones import national_digits, to_e164
-from providers.http_errors import json_object_or_empty
+from providers.http import json_object_or_empty
 
 NOTE_REF_PREFIX = "PIN Verify ref: "
 # Halo's default "Closed" status; other closed-like statuses are tenant-defined.

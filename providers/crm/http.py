@@ -20,7 +20,7 @@ from providers.crm import (
     CrmRejected,
     CrmUnavailable,
 )
-from providers.http_errors import HttpFailure, retry_after
+from providers.http import HttpFailure, retry_after
 
 _NOT_OPENED = httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
 

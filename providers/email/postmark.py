@@ -7,7 +7,6 @@ from typing import Any, NoReturn
 
 import httpx
 
-from providers.delivery_status import REFERENCE_KEY
 from providers.email import EmailMessage, EmailReceipt
 from providers.errors import (
     DeliveryError,
@@ -17,11 +16,12 @@ from providers.errors import (
     ProviderAuthError,
     RateLimited,
 )
-from providers.http_errors import (
+from providers.http import (
     HttpVendor,
     json_object_or_empty,
     retry_after,
 )
+from providers.reports import REFERENCE_KEY
 
 PROVIDER = "postmark"
 LABEL = "Postmark"

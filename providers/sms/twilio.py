@@ -15,7 +15,7 @@ from providers.errors import (
     ProviderAuthError,
     RateLimited,
 )
-from providers.http_errors import (
+from providers.http import (
     HttpVendor,
     json_object_or_empty,
     retry_after,

@@ -15,7 +15,7 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from providers.http_errors import (
+from providers.http import (
     HttpVendor,
     retry_after,
 )

@@ -6,21 +6,20 @@ from dataclasses import replace
 
 import pytest
 
-from bot.destinations import EditForm
-from bot.emulator.block_kit import validate_view
-from bot.rendering import MessageRenderer, TemplateField, default_templates
-from bot.snapshots import Channel, supervisor_report
-from bot.template_validation import check_templates
-from commands.card_views import EDIT_MENU_TEXT, verification_card
-from commands.destination_modal import destination_modal
-from commands.home_views import notice_modal
-from commands.supervisor_views import supervisor_post
-from commands.template_views import (
+from bot.templates.rendering import MessageRenderer, TemplateField, default_templates
+from bot.templates.validation import check_templates
+from bot.verification.destinations import EditForm
+from bot.verification.snapshots import Channel, supervisor_report
+from commands.blocks import CardButton, notice_modal
+from commands.card.destination import destination_modal
+from commands.card.views import EDIT_MENU_TEXT, verification_card
+from commands.home.template_views import (
     TemplateEditor,
     error_map,
     templates_modal,
 )
-from commands.views import CardButton
+from commands.posts.supervisor_views import supervisor_post
+from slack_emulator.block_kit import validate_view
 from tests.commands.test_views import NOW, STATES, assert_valid, mrkdwn_texts
 
 MODAL = frozenset({"modal"})

@@ -8,14 +8,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.emulator.block_kit import validate_message_blocks
-from bot.emulator.surfaces import find_button_labels
-from bot.snapshots import Channel, SendSnapshot, VerificationSnapshot, supervisor_report
-from commands.card_views import verification_card
+from bot.verification.snapshots import (
+    Channel,
+    SendSnapshot,
+    VerificationSnapshot,
+    supervisor_report,
+)
+from commands.blocks import CardButton, as_dicts, escape
+from commands.card.views import verification_card
 from commands.parsing import PayloadError, decode_button
-from commands.supervisor_views import supervisor_post
-from commands.views import CardButton, as_dicts, escape, pick_list
+from commands.posts.supervisor_views import supervisor_post
+from commands.verify.views import pick_list
 from providers.crm import ContactRecord
+from slack_emulator.block_kit import validate_message_blocks
+from slack_emulator.surfaces import find_button_labels
 
 NOW = datetime(2026, 11, 26, 14, 2, tzinfo=UTC)
 SENT = SendSnapshot(
@@ -159,8 +165,8 @@ def mrkdwn_texts(node: object) -> list[str]:
 
 
 def test_fallback_texts_cannot_mention() -> None:
-    from commands.card_views import card_fallback_text
-    from commands.supervisor_views import supervisor_fallback_text
+    from commands.card.views import card_fallback_text
+    from commands.posts.supervisor_views import supervisor_fallback_text
 
     assert "<!channel>" not in card_fallback_text(STATES["sent"])
     report = supervisor_report(STATES["closed"], channel="C1")

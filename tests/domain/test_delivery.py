@@ -11,10 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.delivery import RetryPolicy, SendRetrier
-from bot.delivery_status import DeliveryTracker
-from bot.snapshots import Channel, CheckResult, VerificationRefused
-from providers.delivery_status import DeliveryState, DeliveryStatus
+from bot.delivery.providers import RetryPolicy, SendRetrier
+from bot.delivery.reports import DeliveryTracker
+from bot.verification.snapshots import Channel, CheckResult, VerificationRefused
+from providers.reports import DeliveryState, DeliveryStatus
 from providers.sms.twilio import TwilioSms
 from storage import repositories as repo
 from storage.db import Database

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from bot.directory import BuiltinDirectory, import_contacts, parse_contact_csv
+from bot.contacts.directory import BuiltinDirectory, import_contacts, parse_contact_csv
 from providers.crm import ContactQuery, LookupKind
 from storage.db import Database
 

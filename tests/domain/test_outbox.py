@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.outbox import Backoff, DeliveryDeferred, OutboxAttempt, OutboxDraft, OutboxRelay
+from bot.outbox.relay import Backoff, DeliveryDeferred, OutboxAttempt, OutboxDraft, OutboxRelay
 from storage import repositories as repo
 from storage.db import Database
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.policy import Policy, load_policy
 from bot.settings import load_settings
+from bot.workspace.policy import Policy, load_policy
 from storage.db import Database
 from storage.models import WorkspacePolicy
 

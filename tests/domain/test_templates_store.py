@@ -7,17 +7,17 @@ import logging
 import pytest
 
 from bot.clock import ManualClock
-from bot.console_store import ConsoleMessageStore
-from bot.delivery import Providers
-from bot.rendering import MessageRenderer, MessageTemplates, default_templates
-from bot.snapshots import Channel
-from bot.templates_store import (
+from bot.delivery.console import ConsoleMessageStore
+from bot.delivery.providers import Providers
+from bot.templates.rendering import MessageRenderer, MessageTemplates, default_templates
+from bot.templates.service import (
     TEMPLATES_CHANGED,
     TESTS_PER_HOUR,
     TemplateService,
     TemplatesInvalid,
     TemplateTestRefused,
 )
+from bot.verification.snapshots import Channel
 from providers.email.console import ConsoleEmail
 from providers.sms.console import ConsoleSms
 from storage import repositories as repo

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from bot.emulator import SlackEmulator, find_button_labels, message_text
-from bot.emulator.records import StoredView
+from slack_emulator import SlackEmulator, find_button_labels, message_text
+from slack_emulator.records import StoredView
 from storage import repositories as repo
 from storage.models import AuditEvent, WorkspacePolicy
 from tests.fakes.psa.connectwise import running_fake_connectwise

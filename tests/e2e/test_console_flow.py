@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.emulator import ConfirmationCancelled, find_button_labels, message_text
+from slack_emulator import ConfirmationCancelled, find_button_labels, message_text
 from tests.support.bot import AGENT, OTHER_AGENT, RunningBot, running_bot
 
 CODE_BOX = "Code the caller reads back"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.delivery_status import webhook_urls
-from bot.emulator import Message, find_button_labels, message_text
+from bot.delivery.reports import webhook_urls
+from slack_emulator import Message, find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import CodeSend
 from tests.fakes.postmark import FakePostmark

@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.destinations import DESTINATION_EDIT_REFUSED, DESTINATION_EDITED
-from bot.emulator import Message, StoredView, message_text
-from commands.card_views import EDIT_MENU_TEXT
+from bot.verification.destinations import DESTINATION_EDIT_REFUSED, DESTINATION_EDITED
+from commands.card.views import EDIT_MENU_TEXT
 from commands.ids import ActionId, CallbackId
+from slack_emulator import Message, StoredView, message_text
 from storage import repositories as repo
 from tests.support.bot import AGENT, OTHER_AGENT, RunningBot, running_bot
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import find_button_labels, message_text
+from slack_emulator import find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import CodeSend
 from tests.fakes.smtp import running_smtp_server

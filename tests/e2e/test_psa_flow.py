@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.clock import ManualClock
-from bot.emulator import Message, find_button_labels, message_text
-from bot.ticket_notes import NOTE_FAILING, TICKET_NOTE
-from commands.card_views import EDIT_MENU_TEXT
+from bot.tickets.notes import NOTE_FAILING, TICKET_NOTE
+from commands.card.views import EDIT_MENU_TEXT
 from commands.ids import ActionId
+from slack_emulator import Message, find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import OutboxMessage
 from tests.fakes.psa.connectwise import FakeConnectWise, running_fake_connectwise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import message_text
+from slack_emulator import message_text
 from tests.providers.crm.harnesses import HARNESSES, Harness
 from tests.support.bot import AGENT, running_bot
 

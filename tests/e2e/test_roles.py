@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.emulator import message_text
-from bot.roles import NotAllowed, Role
+from bot.workspace.roles import NotAllowed, Role
+from slack_emulator import message_text
 from storage import repositories as repo
 from tests.support.bot import AGENT, OTHER_AGENT, new_emulator, running_bot
 

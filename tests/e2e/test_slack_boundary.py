@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.emulator import message_text
+from slack_emulator import message_text
 from storage import repositories as repo
 from storage.models import AuditEvent, Verification
 from tests.support.bot import AGENT, RunningBot, new_emulator, running_bot

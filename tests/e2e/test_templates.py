@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.emulator import StoredView, find_button_labels, message_text
-from bot.templates_store import TEMPLATE_TEST_SENT, TEMPLATES_CHANGED, TEMPLATES_RESET
+from bot.templates.service import TEMPLATE_TEST_SENT, TEMPLATES_CHANGED, TEMPLATES_RESET
 from commands.ids import ActionId, CallbackId
+from slack_emulator import StoredView, find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import ConsoleMessage
 from tests.fakes.smtp import running_smtp_server

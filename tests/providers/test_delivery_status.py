@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from providers.delivery_status import (
+from providers.reports import (
     REFERENCE_KEY,
     DeliveryState,
     DeliveryStatus,

@@ -12,12 +12,6 @@ import pytest
 import pytest_asyncio
 from starlette.requests import Request
 
-from providers.delivery_status import (
-    REFERENCE_KEY,
-    DeliveryState,
-    DeliveryStatus,
-    parse_postmark_webhook,
-)
 from providers.email import EmailMessage
 from providers.errors import (
     FailureReason,
@@ -27,6 +21,12 @@ from providers.errors import (
     ProviderAuthError,
     RateLimited,
     TransientDeliveryError,
+)
+from providers.reports import (
+    REFERENCE_KEY,
+    DeliveryState,
+    DeliveryStatus,
+    parse_postmark_webhook,
 )
 from tests.fakes.postmark import TEST_TOKEN
 from tests.providers.support import (

@@ -12,12 +12,6 @@ import pytest
 import pytest_asyncio
 from starlette.requests import Request
 
-from providers.delivery_status import (
-    REFERENCE_KEY,
-    DeliveryState,
-    DeliveryStatus,
-    parse_sendgrid_events,
-)
 from providers.email import EmailMessage
 from providers.errors import (
     FailureReason,
@@ -26,6 +20,12 @@ from providers.errors import (
     ProviderAuthError,
     RateLimited,
     TransientDeliveryError,
+)
+from providers.reports import (
+    REFERENCE_KEY,
+    DeliveryState,
+    DeliveryStatus,
+    parse_sendgrid_events,
 )
 from tests.providers.support import (
     EMAIL_SENDER,

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from providers.delivery_status import (
+from providers.reports import (
     DeliveryState,
     DeliveryStatus,
     parse_twilio_status,

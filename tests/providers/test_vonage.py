@@ -14,7 +14,6 @@ import pytest
 import pytest_asyncio
 from starlette.requests import Request
 
-from providers.delivery_status import DeliveryState, DeliveryStatus, parse_vonage_receipt
 from providers.errors import (
     DeliveryError,
     FailureReason,
@@ -25,6 +24,7 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
+from providers.reports import DeliveryState, DeliveryStatus, parse_vonage_receipt
 from providers.sms import SmsMessage
 from tests.providers.support import VONAGE_FROM, VonageEnv, assert_agent_safe, status_receiver
 

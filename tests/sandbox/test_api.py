@@ -12,8 +12,8 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.runtime import Runtime
-from bot.sandbox import Sandbox
-from bot.sandbox.workspace import SANDBOX_USER, SUPERVISORS_CHANNEL, seed_sample_contacts
+from bot.runtime.sandbox import Sandbox
+from bot.runtime.sandbox.workspace import SANDBOX_USER, SUPERVISORS_CHANNEL, seed_sample_contacts
 from storage import repositories as repo
 from tests.support.sandbox import running_sandbox
 

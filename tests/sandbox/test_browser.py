@@ -6,7 +6,7 @@ import sys
 
 from playwright.async_api import expect
 
-from bot.sandbox.workspace import SUPERVISORS_CHANNEL
+from bot.runtime.sandbox.workspace import SUPERVISORS_CHANNEL
 from tests.sandbox.browser import ARTIFACTS, chromium_page
 from tests.support.sandbox import running_sandbox
 

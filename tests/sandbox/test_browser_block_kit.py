@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from bot.sandbox import Sandbox
-from bot.sandbox.workspace import SANDBOX_USER, SUPERVISORS_CHANNEL
+from bot.runtime.sandbox import Sandbox
+from bot.runtime.sandbox.workspace import SANDBOX_USER, SUPERVISORS_CHANNEL
 from tests.sandbox.browser import ARTIFACTS, chromium_page
 from tests.support.sandbox import running_sandbox
 

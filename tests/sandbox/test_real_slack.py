@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from bot.runtime import open_runtime
-from bot.sandbox import SandboxRefused
+from bot.runtime.sandbox import SandboxRefused
 from bot.settings import load_settings
 from tests.support.bot import SECRET_KEY, SIGNING_SECRET, running_bot
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from bot.serving import start_in_background
+from bot.runtime.serving import start_in_background
 
 
 @asynccontextmanager

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import httpx
 
 from bot.clock import ManualClock
-from bot.directory import import_contacts, parse_contact_csv
-from bot.emulator import Message, SlackDriver, SlackEmulator, message_text
-from bot.manifest import BOT_SCOPES
+from bot.contacts.directory import import_contacts, parse_contact_csv
 from bot.runtime import Runtime, open_runtime
+from bot.runtime.manifest import BOT_SCOPES
 from bot.settings import load_settings
+from slack_emulator import Message, SlackDriver, SlackEmulator, message_text
 from storage import repositories as repo
 from tests.support.asgi import free_port, running_server
 

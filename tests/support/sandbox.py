@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 import uvicorn
 
 from bot.runtime import Runtime, open_runtime
-from bot.sandbox import Sandbox
-from bot.serving import bind_socket, socket_address, start_in_background
+from bot.runtime.sandbox import Sandbox
+from bot.runtime.serving import bind_socket, socket_address, start_in_background
 from bot.settings import load_settings
 
 

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.clock import ManualClock
-from bot.console_store import ConsoleMessageStore
-from bot.delivery import SendRetrier
-from bot.directory import ContactRow, import_contacts
-from bot.policy import Policy
-from bot.rendering import MessageRenderer, default_templates
-from bot.verification import VerificationService
+from bot.contacts.directory import ContactRow, import_contacts
+from bot.delivery.console import ConsoleMessageStore
+from bot.delivery.providers import SendRetrier
+from bot.templates.rendering import MessageRenderer, default_templates
+from bot.verification.service import VerificationService
+from bot.workspace.policy import Policy
 from providers.crm import ContactRecord
 from providers.email.console import ConsoleEmail
 from providers.sms import SmsSender

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bot.codes import code_matches, generate_code, hash_code, normalise_entry
+from bot.verification.codes import code_matches, generate_code, hash_code, normalise_entry
 
 KEY = b"k" * 32
 
@@ -33,7 +33,7 @@ def test_code_draws_from_the_whole_range_and_keeps_leading_zeros() -> None:
 
 def test_default_source_is_the_os_csprng() -> None:
     # secrets.randbelow is os.urandom-backed; the module exposes exactly that function.
-    import bot.codes as codes
+    import bot.verification.codes as codes
 
     assert codes.secrets is secrets
     codes_seen = {generate_code(6) for _ in range(200)}
@@ -74,7 +74,7 @@ def test_compare_is_constant_time() -> None:
     # one function that compares, since timing tests are flaky by nature.
     import inspect
 
-    from bot import codes
+    from bot.verification import codes
 
     source = inspect.getsource(codes.code_matches)
     assert "hmac.compare_digest" in source and "==" not in source

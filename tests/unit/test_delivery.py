@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from bot.delivery import RetryPolicy, SendRetrier, failure_text, might_have_sent
-from bot.phones import sms_refusal
+from bot.delivery.phones import sms_refusal
+from bot.delivery.providers import RetryPolicy, SendRetrier, failure_text, might_have_sent
 from providers.errors import DeliveryError, OptedOut, RateLimited, TransientDeliveryError
 
 

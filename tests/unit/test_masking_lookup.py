@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lookup import LookupProblem, TicketLookup, parse_lookup
+from bot.contacts.lookup import LookupProblem, TicketLookup, parse_lookup
 from bot.masking import mask_email, mask_phone
 from providers.crm import ContactQuery, LookupKind
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
-from bot.ticket_notes import note_status
+from bot.tickets.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
+from bot.tickets.notes import note_status
 
 OPENED = datetime(2026, 11, 26, 14, 2, 5, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.rendering import MessageContext, MessageRenderer, default_templates
+from bot.templates.rendering import MessageContext, MessageRenderer, default_templates
 
 CONTEXT = MessageContext(
     code="482913",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jinja2.exceptions import SecurityError
 
-from bot.rendering import (
+from bot.templates.rendering import (
     MessageContext,
     MessageRenderer,
     MessageTemplates,
@@ -13,8 +13,8 @@ from bot.rendering import (
     default_templates,
     message_environment,
 )
-from bot.template_rules import TemplateRefused
-from bot.template_validation import check_templates
+from bot.templates.rules import TemplateRefused
+from bot.templates.validation import check_templates
 from providers.sms.segments import count_segments
 
 CONTEXT = MessageContext(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lookup import LookupProblem, TicketLookup, parse_lookup
-from bot.ticket_refs import TicketRefProblem, parse_ticket_reference
+from bot.contacts.lookup import LookupProblem, TicketLookup, parse_lookup
+from bot.tickets.refs import TicketRefProblem, parse_ticket_reference
 
 
 @pytest.mark.parametrize(

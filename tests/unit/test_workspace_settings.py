@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.policy import Policy
-from bot.roles import Role
-from bot.workspace_settings import (
+from bot.workspace.policy import Policy
+from bot.workspace.roles import Role
+from bot.workspace.settings_form import (
     EVERYONE,
     SettingsChoices,
     SettingsForm,
@@ -21,12 +21,9 @@ from bot.workspace_settings import (
     unsafe_settings,
     validate_settings,
 )
-from commands.home_views import (
-    RecentVerification,
-    home_view,
-    settings_announcement,
-    settings_modal,
-)
+from commands.home.settings_views import settings_modal
+from commands.home.views import RecentVerification, home_view
+from commands.posts.announcement_views import settings_announcement
 from tests.support.service import make_policy
 
 CHOICES = SettingsChoices(

@@ -1,0 +1,26 @@
+"""Who may act on a verification, and while it is open: the refusals every action shares."""
+
+from __future__ import annotations
+
+from bot.verification.snapshots import VerificationRefused
+from storage.models import Verification
+
+
+def require_found(verification: Verification | None) -> Verification:
+    if verification is None:
+        raise VerificationRefused("That verification no longer exists.", code="not_found")
+    return verification
+
+
+def require_agent(verification: Verification, actor_user_id: str) -> None:
+    if verification.agent_user_id != actor_user_id:
+        raise VerificationRefused(
+            "Only the agent who opened this verification can act on it.", code="not_agent"
+        )
+
+
+def require_open(verification: Verification) -> None:
+    if verification.outcome is not None:
+        raise VerificationRefused(
+            f"This verification is already closed ({verification.outcome}).", code="closed"
+        )

@@ -1,0 +1,566 @@
+"""The verification service: open, send a code, check it, close. Slack-agnostic.
+
+Every state change is one transaction that also appends an audit event (and, when something
+must leave the building, an outbox row). Provider calls happen between transactions, never
+inside one, so a slow SMS gateway holds no lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.delivery.providers import (
+    Attempts,
+    Providers,
+    SendRetrier,
+    render_outgoing,
+)
+from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
+from bot.templates.service import load_templates
+from bot.tickets.notes import enqueue_close_note
+from bot.verification.codes import code_matches, generate_code, hash_code, normalise_entry
+from bot.verification.ownership import require_agent, require_found, require_open
+from bot.verification.send_records import (
+    edit_flag,
+    edited_destination_detail,
+    record_send_failure,
+    record_send_success,
+    send_detail,
+)
+from bot.verification.send_rules import require_send_budget, require_sendable
+from bot.verification.snapshot_builder import build_snapshot
+from bot.verification.snapshots import (
+    Channel,
+    CheckOutcome,
+    CheckResult,
+    CloseOutcome,
+    Outcome,
+    SendOutcome,
+    VerificationRefused,
+    VerificationSnapshot,
+    supervisor_report,
+)
+from bot.workspace.policy import Policy, load_policy
+from providers.crm import ContactRecord
+from providers.email import EmailMessage, EmailSender
+from providers.errors import DeliveryError, TransientDeliveryError
+from providers.sms import SmsMessage, SmsSender
+from storage import repositories as repo
+from storage.db import Database
+from storage.models import CodeSend, Verification
+
+log = logging.getLogger(__name__)
+
+# Longer than any provider timeout: a send still "sending" after this was interrupted.
+SEND_STALE_AFTER = timedelta(minutes=2)
+SUPERVISOR_POST = "supervisor_post"
+
+
+class VerificationService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        sms: Mapping[str, SmsSender],
+        email: Mapping[str, EmailSender],
+        renderer: MessageRenderer,
+        templates: MessageTemplates,
+        secret_key: bytes,
+        defaults: Policy,
+        organisation: str,
+        outbox_written: Callable[[], None] = lambda: None,
+        tickets_enabled: bool = False,
+        retrier: SendRetrier | None = None,
+        default_region: str = "US",
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        # Every configured provider; each workspace's policy picks its own (bring your own).
+        self._providers = Providers(sms=sms, email=email)
+        self._retrier = retrier or SendRetrier()
+        self._region = default_region
+        self._renderer = renderer
+        self._templates = templates
+        self._key = secret_key
+        self._defaults = defaults
+        self._organisation = organisation
+        self._outbox_written = outbox_written
+        self._tickets_enabled = tickets_enabled
+
+    # --- open -------------------------------------------------------------------------------
+
+    async def open(
+        self, *, team_id: str, agent_user_id: str, agent_name: str, contact: ContactRecord
+    ) -> VerificationSnapshot:
+        """Start verifying `contact`, or reopen this agent's open verification of them."""
+        try:
+            return await self._open(team_id, agent_user_id, agent_name, contact)
+        except IntegrityError:
+            # A concurrent open of the same contact by the same agent won; reopen that one.
+            return await self._open(team_id, agent_user_id, agent_name, contact)
+
+    async def _open(
+        self, team_id: str, agent_user_id: str, agent_name: str, contact: ContactRecord
+    ) -> VerificationSnapshot:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            policy = await load_policy(session=session, team_id=team_id, defaults=self._defaults)
+            existing = await repo.find_open_verification(
+                session=session, agent_user_id=agent_user_id, contact_ref=contact.ref
+            )
+            if existing is not None:
+                repo.append_audit_event(
+                    session=session,
+                    team_id=team_id,
+                    verification_id=existing.id,
+                    actor_user_id=agent_user_id,
+                    kind="verification_reopened",
+                    at=now,
+                )
+                return await self._snapshot(session, existing, policy)
+            verification = Verification(
+                id=uuid.uuid4().hex,
+                team_id=team_id,
+                agent_user_id=agent_user_id,
+                agent_name=agent_name,
+                contact_ref=contact.ref,
+                contact_name=contact.name,
+                company=contact.company,
+                phone_e164=contact.phone_e164 if contact.active else None,
+                email=contact.email if contact.active else None,
+                max_attempts=policy.max_attempts,
+                created_at=now,
+                company_ref=contact.company_ref,
+                contact_active=contact.active,
+            )
+            session.add(verification)
+            repo.append_audit_event(
+                session=session,
+                team_id=team_id,
+                verification_id=verification.id,
+                actor_user_id=agent_user_id,
+                kind="verification_opened",
+                at=now,
+                detail={"contact_ref": contact.ref, "contact_name": contact.name},
+            )
+            await session.flush()
+            return await self._snapshot(session, verification, policy)
+
+    async def attach_card(self, *, verification_id: str, channel: str, ts: str) -> None:
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id)
+            verification.card_channel = channel
+            verification.card_ts = ts
+
+    async def snapshot(self, verification_id: str) -> VerificationSnapshot:
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id)
+            policy = await self._policy(session, verification)
+            return await self._snapshot(session, verification, policy)
+
+    # --- send -------------------------------------------------------------------------------
+
+    async def send_code(
+        self, *, verification_id: str, actor_user_id: str, channel: Channel, seq: int
+    ) -> SendOutcome:
+        """Send code number `seq`; the same (verification, seq) twice sends one message.
+
+        `seq` comes from the card the agent clicked, so a double click or a replayed request
+        carries the same key and finds the first attempt instead of making a second.
+        """
+        try:
+            reserved = await self._reserve_send(verification_id, actor_user_id, channel, seq)
+        except IntegrityError:
+            # Lost a race with an identical click on another connection: that one sends.
+            reserved = None
+        if reserved is None:
+            interrupted = await self._fail_interrupted_send(verification_id, seq)
+            return SendOutcome(
+                duplicate=interrupted is None,
+                snapshot=await self.snapshot(verification_id),
+                error=interrupted,
+            )
+        send, code, outgoing, show_code = reserved
+        try:
+            attempts = await self._deliver(send, outgoing)
+        except Exception:  # anything at all: logged here; the row must not stay "sending"
+            log.exception("code send crashed", extra={"verification": verification_id})
+            attempts = Attempts(
+                error=TransientDeliveryError(
+                    "PIN Verify hit an internal error while sending; it is unknown whether the "
+                    "message went out. Ask the caller before sending another code.",
+                    provider=send.provider,
+                )
+            )
+        if attempts.result is not None:
+            message_id, status = attempts.result
+            await self._record_send_success(send, code, message_id, status, attempts)
+            return SendOutcome(
+                duplicate=False,
+                snapshot=await self.snapshot(verification_id),
+                code_for_agent=code if show_code else None,
+            )
+        error = attempts.error
+        assert error is not None
+        log.warning(
+            "code send failed",
+            extra={"verification": verification_id, "reason": error.reason.value},
+        )
+        if attempts.maybe_sent:
+            # A try timed out after the request left: the caller may well have the code, so
+            # it stays checkable, marked unconfirmed, instead of being erased.
+            await self._record_send_success(send, code, None, "unconfirmed", attempts)
+        else:
+            await self._record_send_failure(send, error, attempts)
+        return SendOutcome(
+            duplicate=False, snapshot=await self.snapshot(verification_id), error=error
+        )
+
+    async def _fail_interrupted_send(self, verification_id: str, seq: int) -> DeliveryError | None:
+        """A send still "sending" long after any provider timeout was cut off by a crash or
+        restart: mark it failed so the card offers a new send instead of ignoring clicks."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            send = await repo.get_code_send(
+                session=session, verification_id=verification_id, seq=seq
+            )
+            if send is None or send.status != "sending" or now - send.created_at < SEND_STALE_AFTER:
+                return None
+        error = TransientDeliveryError(
+            "This send never finished (PIN Verify stopped while sending); it is unknown whether "
+            "the message went out. Ask the caller before sending another code.",
+            provider=send.provider,
+        )
+        await self._record_send_failure(send, error)
+        return error
+
+    async def _reserve_send(
+        self, verification_id: str, actor: str, channel: Channel, seq: int
+    ) -> tuple[CodeSend, str, SmsMessage | EmailMessage, bool] | None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id, for_update=True)
+            require_agent(verification, actor)
+            require_open(verification)
+            if await repo.get_code_send(session=session, verification_id=verification_id, seq=seq):
+                return None
+            policy = await self._policy(session, verification)
+            if seq != verification.sends_count + 1:
+                raise VerificationRefused(
+                    "This card is out of date: use the buttons on the latest card.", code="stale"
+                )
+            destination = await require_sendable(
+                session,
+                verification=verification,
+                channel=channel,
+                policy=policy,
+                now=now,
+                tickets_enabled=self._tickets_enabled,
+                default_region=self._region,
+            )
+            provider = self._providers.name_for(
+                channel, sms=policy.sms_provider, email=policy.email_provider
+            )
+            await require_send_budget(
+                session,
+                verification=verification,
+                actor=actor,
+                destination=destination,
+                policy=policy,
+                now=self._clock.now(),
+            )
+            code = generate_code(policy.code_length)
+            send = CodeSend(
+                verification_id=verification_id,
+                seq=seq,
+                channel=channel.value,
+                code_length=policy.code_length,
+                destination=destination,
+                code_hash=hash_code(
+                    key=self._key, verification_id=verification_id, seq=seq, code=code
+                ),
+                provider=provider,
+                created_at=now,
+                expires_at=now + timedelta(seconds=policy.code_ttl_seconds),
+            )
+            session.add(send)
+            verification.sends_count = seq
+            context = MessageContext(
+                code=code,
+                contact_name=verification.contact_name,
+                company=verification.company,
+                agent_name=verification.agent_name,
+                organisation=self._organisation,
+                expiry_minutes=max(policy.code_ttl_seconds // 60, 1),
+            )
+            # The workspace's own templates, as saved when this send was reserved.
+            templates = await load_templates(
+                session=session, team_id=verification.team_id, defaults=self._templates
+            )
+            outgoing, rendering = render_outgoing(self._renderer, templates, send, context)
+            repo.append_audit_event(
+                session=session,
+                team_id=verification.team_id,
+                verification_id=verification_id,
+                actor_user_id=actor,
+                kind="code_send_requested",
+                at=now,
+                detail=send_detail(
+                    send, **rendering, **edited_destination_detail(verification, channel)
+                ),
+            )
+            await session.flush()
+            return send, code, outgoing, policy.show_code_to_agent
+
+    async def _deliver(
+        self, send: CodeSend, outgoing: SmsMessage | EmailMessage
+    ) -> Attempts[tuple[str, str]]:
+        async def once() -> tuple[str, str]:
+            if isinstance(outgoing, SmsMessage):
+                sms = await self._providers.sms_sender(send.provider).send(outgoing)
+                return sms.message_id, sms.status
+            email = await self._providers.email_sender(send.provider).send(outgoing)
+            return email.message_id, email.status
+
+        return await self._retrier.run(once)
+
+    async def _record_send_success(
+        self,
+        send: CodeSend,
+        code: str,
+        message_id: str | None,
+        status: str,
+        attempts: Attempts[tuple[str, str]],
+    ) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, send.verification_id, for_update=True)
+            noted = await record_send_success(
+                session,
+                verification=verification,
+                policy=await self._policy(session, verification),
+                send=send,
+                code=code,
+                message_id=message_id,
+                status=status,
+                attempts=attempts,
+                now=now,
+            )
+        if noted:
+            self._outbox_written()
+
+    async def _record_send_failure(
+        self,
+        send: CodeSend,
+        error: DeliveryError,
+        attempts: Attempts[tuple[str, str]] | None = None,
+    ) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, send.verification_id)
+            await record_send_failure(
+                session,
+                team_id=verification.team_id,
+                send=send,
+                error=error,
+                attempts=attempts,
+                now=now,
+            )
+
+    # --- check ------------------------------------------------------------------------------
+
+    async def check_code(
+        self,
+        *,
+        verification_id: str,
+        actor_user_id: str,
+        entry: str | None,
+        seq: int | None = None,
+    ) -> CheckOutcome:
+        """Check what the caller read back; `seq` is the send number the card was drawn at."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id, for_update=True)
+            require_agent(verification, actor_user_id)
+            require_open(verification)
+            if seq is not None and seq != verification.sends_count + 1:
+                # A Resend happened after this card was drawn: the typed code is for an older
+                # message, and counting it as wrong would burn an attempt.
+                raise VerificationRefused(
+                    "A new code was sent after you typed this one: check the code from the "
+                    "newest message.",
+                    code="stale",
+                )
+            policy = await self._policy(session, verification)
+            result, notice, event = await self._check(session, verification, entry, now)
+            if event is not None:
+                repo.append_audit_event(
+                    session=session,
+                    team_id=verification.team_id,
+                    verification_id=verification_id,
+                    actor_user_id=actor_user_id,
+                    kind=event,
+                    at=now,
+                    detail={
+                        "result": result.value,
+                        "failed_checks": verification.failed_checks,
+                        "max_attempts": verification.max_attempts,
+                    },
+                )
+            await session.flush()
+            snapshot = await self._snapshot(session, verification, policy)
+            return CheckOutcome(result=result, notice=notice, snapshot=snapshot)
+
+    async def _check(
+        self, session: AsyncSession, verification: Verification, entry: str | None, now: datetime
+    ) -> tuple[CheckResult, str, str | None]:
+        """Decide one check; returns the result, the agent's notice and the audit event kind."""
+        if verification.state == "verified":
+            return CheckResult.ALREADY_VERIFIED, "Already verified.", None
+        if verification.state == "locked":
+            return CheckResult.LOCKED, "Locked: too many wrong codes.", "code_check_refused"
+        send = await repo.live_code_send(session=session, verification_id=verification.id)
+        if send is None or send.code_hash is None:
+            raise VerificationRefused(
+                "There is no live code to check: send one first.", code="no_code"
+            )
+        typed = normalise_entry(entry, length=send.code_length)
+        if not typed.digits and typed.problem is None:
+            notice = "Type the code the caller reads back, then press Check code."
+            return CheckResult.EMPTY, notice, None
+        if now >= send.expires_at:
+            send.status = "expired"
+            send.code_hash = None
+            verification.last_check = "expired"
+            notice = "That code has expired. Press Resend to send a new one."
+            return CheckResult.EXPIRED, notice, "code_expired"
+        if typed.problem is None and code_matches(
+            key=self._key,
+            verification_id=verification.id,
+            seq=send.seq,
+            code=typed.digits,
+            stored=send.code_hash,
+        ):
+            if not await repo.mark_verified(
+                session=session, verification_id=verification.id, at=now
+            ):
+                await session.refresh(verification)
+                return CheckResult.ALREADY_VERIFIED, "Already verified.", None
+            send.status = "used"
+            send.code_hash = None
+            await session.refresh(verification)
+            where = "phone" if send.channel == Channel.SMS else "mailbox"
+            notice = f"Code verified: the caller controls the contact's {where}."
+            return CheckResult.VERIFIED, notice, "code_verified"
+        counted = await repo.record_check_failure(
+            session=session,
+            verification_id=verification.id,
+            outcome="malformed" if typed.problem else "wrong",
+        )
+        await session.refresh(verification)
+        if counted is None or counted[1] == "locked":
+            await repo.void_code_sends(
+                session=session, verification_id=verification.id, status="voided"
+            )
+            notice = (
+                f"Wrong code. Locked after {verification.failed_checks} wrong codes: do not "
+                "verify this caller. Mark the verification Incomplete."
+            )
+            return CheckResult.LOCKED, notice, "verification_locked"
+        left = verification.max_attempts - counted[0]
+        reason = typed.problem or "Wrong code."
+        notice = f"{reason} {left} attempt{'s' if left != 1 else ''} left."
+        return CheckResult.WRONG, notice, "code_check_failed"
+
+    # --- close ------------------------------------------------------------------------------
+
+    async def close(
+        self, *, verification_id: str, actor_user_id: str, outcome: Outcome
+    ) -> CloseOutcome:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            verification = await self._get(session, verification_id, for_update=True)
+            require_agent(verification, actor_user_id)
+            policy = await self._policy(session, verification)
+            if not await repo.close_verification(
+                session=session, verification_id=verification_id, outcome=outcome.value, at=now
+            ):
+                await session.refresh(verification)
+                return CloseOutcome(
+                    already_closed=True,
+                    snapshot=await self._snapshot(session, verification, policy),
+                )
+            await session.refresh(verification)
+            # Snapshot before voiding: an expired code must be reported as expired.
+            snapshot = await self._snapshot(session, verification, policy)
+            if snapshot.code_expired:
+                # Kept as "expired", so a later redraw (note status) still says so.
+                await repo.void_code_sends(
+                    session=session, verification_id=verification_id, status="expired"
+                )
+            await repo.void_code_sends(
+                session=session, verification_id=verification_id, status="voided"
+            )
+            repo.append_audit_event(
+                session=session,
+                team_id=verification.team_id,
+                verification_id=verification_id,
+                actor_user_id=actor_user_id,
+                kind="verification_closed",
+                at=now,
+                detail={
+                    "outcome": outcome.value,
+                    "check": snapshot.check_summary,
+                    **edit_flag(snapshot.destination_edited, snapshot.edit_reason),
+                },
+            )
+            noted = enqueue_close_note(
+                session=session, verification=verification, snapshot=snapshot, policy=policy, at=now
+            )
+            if policy.supervisor_channel:
+                repo.add_outbox_message(
+                    session=session,
+                    kind=SUPERVISOR_POST,
+                    dedupe_key=f"{SUPERVISOR_POST}:{verification_id}",
+                    verification_id=verification_id,
+                    payload=supervisor_report(snapshot, channel=policy.supervisor_channel),
+                    at=now,
+                )
+        if policy.supervisor_channel or noted:
+            self._outbox_written()
+        return CloseOutcome(already_closed=False, snapshot=await self.snapshot(verification_id))
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _get(
+        self, session: AsyncSession, verification_id: str, *, for_update: bool = False
+    ) -> Verification:
+        return require_found(
+            await repo.get_verification(
+                session=session, verification_id=verification_id, for_update=for_update
+            )
+        )
+
+    async def _policy(self, session: AsyncSession, verification: Verification) -> Policy:
+        return await load_policy(
+            session=session, team_id=verification.team_id, defaults=self._defaults
+        )
+
+    async def _snapshot(
+        self, session: AsyncSession, verification: Verification, policy: Policy
+    ) -> VerificationSnapshot:
+        return await build_snapshot(
+            session,
+            verification=verification,
+            policy=policy,
+            now=self._clock.now(),
+            tickets_enabled=self._tickets_enabled,
+        )

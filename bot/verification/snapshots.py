@@ -1,0 +1,187 @@
+"""What the verification service returns: snapshots for cards and reports, and outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from providers.errors import DeliveryError
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+    @property
+    def label(self) -> str:
+        return "SMS" if self is Channel.SMS else "email"
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    INCOMPLETE = "incomplete"
+
+
+DESTINATION_NOT_ON_RECORD = "⚠ sent to a destination not on record"
+
+
+class VerificationRefused(Exception):
+    """The action is not allowed now; `message` tells the agent why and what to do instead."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SendSnapshot:
+    seq: int
+    channel: Channel
+    masked_destination: str
+    status: str  # sending | sent | failed | voided | used | expired
+    provider: str
+    created_at: datetime
+    sent_at: datetime | None
+    expires_at: datetime
+    error_message: str | None
+    # The provider's word on the message after it took it (bot/delivery/reports.py).
+    delivery_status: str | None = None
+    delivery_error: str | None = None
+
+    @property
+    def undelivered(self) -> bool:
+        return self.delivery_status in ("undelivered", "failed")
+
+
+@dataclass(frozen=True)
+class TicketSnapshot:
+    """The PSA ticket a verification is recorded on, and how its notes are doing."""
+
+    number: str
+    summary: str
+    url: str | None
+    note_status: str | None  # None (no note yet) | pending | written | failing: <reason>
+
+
+@dataclass(frozen=True)
+class VerificationSnapshot:
+    """Everything a card or a report shows; no secrets, destinations masked."""
+
+    id: str
+    team_id: str
+    agent_user_id: str
+    agent_name: str
+    contact_name: str
+    company: str
+    masked_phone: str | None
+    masked_email: str | None
+    state: str  # awaiting_send | code_sent | verified | locked
+    last_check: str | None
+    failed_checks: int
+    max_attempts: int
+    sends_left: int
+    next_seq: int
+    outcome: str | None
+    created_at: datetime
+    verified_at: datetime | None
+    closed_at: datetime | None
+    card_channel: str | None
+    card_ts: str | None
+    latest_send: SendSnapshot | None
+    code_expired: bool
+    contact_active: bool = True
+    ticket: TicketSnapshot | None = None
+    tickets_enabled: bool = False  # the PSA has tickets: offer Tag ticket / Create ticket
+    require_ticket: bool = False
+    # An agent replaced a destination on record (issue 5); the ticket note can use these too.
+    destination_edited: bool = False
+    edit_reason: str | None = None
+    phone_edited: bool = False
+    email_edited: bool = False
+    edits_allowed: bool = False
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.max_attempts - self.failed_checks, 0)
+
+    @property
+    def closed(self) -> bool:
+        return self.outcome is not None
+
+    @property
+    def check_summary(self) -> str:
+        if self.state == "verified":
+            return "code verified"
+        if self.state == "locked":
+            return f"locked after {self.failed_checks} wrong codes"
+        if self.latest_send is None:
+            return "no code sent"
+        if self.latest_send.status == "failed" or self.latest_send.undelivered:
+            return "code not delivered"
+        if self.code_expired:
+            return "code expired unchecked"
+        if self.failed_checks:
+            return f"not verified ({self.failed_checks} wrong)"
+        return "code not checked"
+
+
+class CheckResult(StrEnum):
+    VERIFIED = "verified"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    EXPIRED = "expired"
+    EMPTY = "empty"
+    ALREADY_VERIFIED = "already_verified"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    result: CheckResult
+    notice: str
+    snapshot: VerificationSnapshot
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    duplicate: bool
+    snapshot: VerificationSnapshot
+    error: DeliveryError | None = None
+    # The code itself, only when the workspace shows codes to agents (Settings); for the
+    # agent's own card in their DM, never stored, logged or posted anywhere else.
+    code_for_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    already_closed: bool
+    snapshot: VerificationSnapshot
+
+
+def supervisor_report(snapshot: VerificationSnapshot, *, channel: str) -> dict[str, object]:
+    """The frozen facts of a closed verification, as the supervisors' post will show them."""
+    send = snapshot.latest_send
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "channel": channel,
+        "verification_id": snapshot.id,
+        "contact_name": snapshot.contact_name,
+        "company": snapshot.company,
+        "agent_user_id": snapshot.agent_user_id,
+        "method": send.channel.value if send else None,
+        "masked_destination": send.masked_destination if send else None,
+        "check": snapshot.check_summary,
+        "verified": snapshot.state == "verified",
+        "failed_checks": snapshot.failed_checks,
+        "outcome": snapshot.outcome,
+        "opened_at": iso(snapshot.created_at),
+        "code_sent_at": iso(send.sent_at) if send else None,
+        "verified_at": iso(snapshot.verified_at),
+        "closed_at": iso(snapshot.closed_at),
+        "destination_edited": snapshot.destination_edited,
+        "edit_reason": snapshot.edit_reason,
+    }

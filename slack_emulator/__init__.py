@@ -1,0 +1,29 @@
+"""A local fake of Slack for end-to-end tests and the browser sandbox.
+
+`SlackEmulator` serves the Web API (and response_url) over HTTP and keeps the workspace
+state; `SlackDriver` plays the Slack client towards the app. Method definitions live in
+`methods/` (from slack-ruby/slack-api-ref, MIT: see `LICENSE`).
+"""
+
+from __future__ import annotations
+
+from slack_emulator.driver import ConfirmationCancelled, SlackDriver
+from slack_emulator.records import ApiCall, Channel, InvalidPayload, Message, StoredView, User
+from slack_emulator.surfaces import ClientValidationError, find_button_labels, message_text
+from slack_emulator.web_api import DEFAULT_BOT_SCOPES, SlackEmulator
+
+__all__ = [
+    "DEFAULT_BOT_SCOPES",
+    "ApiCall",
+    "Channel",
+    "ClientValidationError",
+    "ConfirmationCancelled",
+    "InvalidPayload",
+    "Message",
+    "SlackDriver",
+    "SlackEmulator",
+    "StoredView",
+    "User",
+    "find_button_labels",
+    "message_text",
+]
