@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.errors import ConfigurationError
+
 SmsProviderName = Literal["console", "twilio", "vonage"]
 EmailProviderName = Literal["console", "smtp", "sendgrid", "postmark"]
 CrmProviderName = Literal["directory", "connectwise", "autotask", "halopsa", "zendesk"]
@@ -37,10 +39,6 @@ CRM_REQUIRED: dict[str, tuple[str, ...]] = {
     "halopsa": ("halopsa_api_url", "halopsa_client_id", "halopsa_client_secret"),
     "zendesk": ("zendesk_api_url", "zendesk_email", "zendesk_api_token"),
 }
-
-
-class ConfigurationError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
 
 
 class SmtpTarget:

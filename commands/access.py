@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncRespond
 
 from bot.deps import Deps
-from bot.workspace.roles import NotAllowed
+from bot.errors import NotAllowed
 from commands.blocks import escape
 
 

@@ -8,15 +8,12 @@ from dataclasses import dataclass
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bot.tickets.refs import TicketRefProblem, parse_ticket_reference
+from bot.errors import LookupProblem, TicketRefProblem
+from bot.tickets.refs import parse_ticket_reference
 from providers.crm import ContactQuery, LookupKind
 
 PHONE_LIKE = re.compile(r"^[+(]?[\d\s().\-/]{6,}$")
 USAGE = "Usage: `/verify <phone | email | name | #ticket>`, e.g. `/verify +1 513 555 7611`."
-
-
-class LookupProblem(Exception):
-    """The text cannot be looked up; the message says how to fix it."""
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from bot.errors import RefusalCode, VerificationRefused
 from bot.settings import EMAIL_CREDENTIALS, SMS_CREDENTIALS
 from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
-from bot.verification.snapshots import Channel, VerificationRefused
+from bot.verification.snapshots import Channel
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, FailureReason
 from providers.sms import SmsMessage, SmsSender
@@ -165,7 +166,7 @@ def _not_configured(kind: str, name: str) -> VerificationRefused:
         f"This workspace sends {kind} with {provider_label(name)}, but {provider_label(name)} "
         f"is not configured on this server (it needs {needs}). Nothing was sent; ask an "
         "admin to fix the provider settings.",
-        code="provider_not_configured",
+        code=RefusalCode.PROVIDER_NOT_CONFIGURED,
     )
 
 

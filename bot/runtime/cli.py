@@ -19,6 +19,7 @@ from bot.contacts.directory import import_contacts, parse_contact_csv
 from bot.delivery.console import ConsoleMessageStore
 from bot.delivery.providers import provider_label
 from bot.delivery.reports import webhook_urls
+from bot.errors import ConfigurationError
 from bot.runtime import (
     PROVIDER_TIMEOUT,
     ProviderTools,
@@ -29,7 +30,7 @@ from bot.runtime import (
 from bot.runtime.manifest import render_manifest
 from bot.runtime.provider_check import check_providers
 from bot.runtime.serving import ServerDidNotStart, bind_socket, socket_address, start_in_background
-from bot.settings import ConfigurationError, Settings, load_settings
+from bot.settings import Settings, load_settings
 from storage.db import Database, make_engine
 from storage.migrate import upgrade_database
 

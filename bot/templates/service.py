@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.delivery.phones import sms_refusal
 from bot.delivery.providers import Providers
+from bot.errors import TemplateTestRefused, VerificationRefused
 from bot.masking import mask_destination
 from bot.templates.rendering import MessageRenderer, MessageTemplates, TemplateField
 from bot.templates.validation import TemplateCheck, check_templates, sample_context
-from bot.verification.snapshots import Channel, VerificationRefused
+from bot.verification.snapshots import Channel
 from bot.workspace.policy import Policy, load_policy
 from providers.email import EmailMessage
 from providers.errors import DeliveryError
@@ -49,14 +50,6 @@ class StoredTemplates:
     is_default: bool
     updated_by: str | None
     updated_at: datetime | None
-
-
-class TemplateTestRefused(Exception):
-    """No test now; `message` says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class TemplatesInvalid(Exception):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 
+from bot.errors import TicketRefProblem
+
 # Digits for ConnectWise, HaloPSA and Zendesk ids; Autotask shows agents T<date>.<seq>.
 TICKET_NUMBER = re.compile(r"^(\d{1,12}|T\d{8}\.\d{1,6})$", re.IGNORECASE)
 MAX_TYPED = 40
-
-
-class TicketRefProblem(ValueError):
-    """Not a ticket number; the message says what one looks like."""
 
 
 def parse_ticket_reference(text: str) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.errors import RefusalCode, TicketProblem, VerificationRefused
 from bot.verification.ownership import require_agent, require_found, require_open
-from bot.verification.snapshots import VerificationRefused
 from bot.workspace.policy import Policy
 from providers.crm import ContactDirectory, ContactRecord, CrmError, TicketRecord
 from storage import repositories as repo
@@ -17,14 +17,6 @@ from storage.db import Database
 from storage.models import Verification
 
 MAX_SUMMARY = 200
-
-
-class TicketProblem(Exception):
-    """A ticket lookup for /verify failed; `message` tells the agent what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -47,12 +39,12 @@ def require_ticket(verification: Verification, policy: Policy, *, tickets_enable
         raise VerificationRefused(
             "This workspace requires a ticket before a code is sent, but the contact directory "
             "has no tickets. Ask an admin to connect the PSA or turn off the ticket requirement.",
-            code="ticket_required",
+            code=RefusalCode.TICKET_REQUIRED,
         )
     raise VerificationRefused(
         "A ticket is required before sending a code: tag the caller's ticket by number or "
         "press Create ticket, then send.",
-        code="ticket_required",
+        code=RefusalCode.TICKET_REQUIRED,
     )
 
 
@@ -62,7 +54,7 @@ def require_active_contact(verification: Verification) -> None:
             f"{verification.contact_name} is marked inactive in the PSA: codes cannot be sent "
             "to inactive contacts. Check that you have the right person, or ask an admin to "
             "reactivate the contact.",
-            code="inactive_contact",
+            code=RefusalCode.INACTIVE_CONTACT,
         )
 
 
@@ -118,11 +110,13 @@ class TicketService:
         try:
             ticket = await self._contacts.get_ticket(number)
         except CrmError as exc:
-            raise VerificationRefused(crm_problem(self.label, exc), code="psa_error") from exc
+            raise VerificationRefused(
+                crm_problem(self.label, exc), code=RefusalCode.PSA_ERROR
+            ) from exc
         if ticket is None:
             raise VerificationRefused(
                 f"No ticket #{number} in {self.label}: check the number, or press Create ticket.",
-                code="unknown_ticket",
+                code=RefusalCode.UNKNOWN_TICKET,
             )
         if (
             verification.company_ref is not None
@@ -133,7 +127,7 @@ class TicketService:
                 f"Ticket #{ticket.number} belongs to another company, not "
                 f"{verification.company or 'the contact’s company'}: tag one of "
                 f"{verification.contact_name}'s company's tickets, or press Create ticket.",
-                code="ticket_other_company",
+                code=RefusalCode.TICKET_OTHER_COMPANY,
             )
         await self.attach(
             verification_id=verification_id, actor_user_id=actor_user_id, ticket=ticket
@@ -146,10 +140,12 @@ class TicketService:
         """Create a ticket for the verification's contact in the PSA, and tag it."""
         text = " ".join(summary.split())
         if not text:
-            raise VerificationRefused("Type a summary for the new ticket.", code="bad_summary")
+            raise VerificationRefused(
+                "Type a summary for the new ticket.", code=RefusalCode.BAD_SUMMARY
+            )
         if len(text) > MAX_SUMMARY:
             raise VerificationRefused(
-                f"Keep the summary under {MAX_SUMMARY} characters.", code="bad_summary"
+                f"Keep the summary under {MAX_SUMMARY} characters.", code=RefusalCode.BAD_SUMMARY
             )
         verification = await self._open_verification(verification_id, actor_user_id)
         self._require_enabled()
@@ -166,7 +162,8 @@ class TicketService:
             ticket = await self._contacts.create_ticket(contact=contact, summary=text)
         except CrmError as exc:
             raise VerificationRefused(
-                f"Could not create the ticket: {crm_problem(self.label, exc)}", code="psa_error"
+                f"Could not create the ticket: {crm_problem(self.label, exc)}",
+                code=RefusalCode.PSA_ERROR,
             ) from exc
         await self.attach(
             verification_id=verification_id,
@@ -202,7 +199,7 @@ class TicketService:
                     f"#{verification.ticket_number}, so it stays on that ticket. To verify for "
                     f"ticket #{ticket.number}, mark this one Incomplete and run "
                     f"/verify #{ticket.number}.",
-                    code="ticket_locked",
+                    code=RefusalCode.TICKET_LOCKED,
                 )
             verification.ticket_ref = ticket.ref[:64]
             verification.ticket_number = ticket.number[:64]
@@ -231,7 +228,7 @@ class TicketService:
         if not self.enabled:
             raise VerificationRefused(
                 f"{self.label} has no tickets; connect a PSA to tag or create tickets.",
-                code="no_tickets",
+                code=RefusalCode.NO_TICKETS,
             )
 
 

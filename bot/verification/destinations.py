@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.delivery.phones import sms_refusal
+from bot.errors import DestinationInvalid, RefusalCode, VerificationRefused
 from bot.masking import mask_email, mask_phone
 from bot.verification.ownership import require_agent, require_found, require_open
-from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD, Channel, VerificationRefused
+from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD, Channel
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database
@@ -33,15 +34,6 @@ MAX_REASON_CHARS = 500
 class EditField(StrEnum):
     VALUE = "value"
     REASON = "reason"
-
-
-class DestinationInvalid(Exception):
-    """The typed destination or reason is not acceptable; `field` says which input."""
-
-    def __init__(self, field: EditField, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -157,13 +149,13 @@ class DestinationEditor:
             raise VerificationRefused(
                 "Destination edits are turned off for this workspace: codes go only to the "
                 "phone number and email on record.",
-                code="edits_disabled",
+                code=RefusalCode.EDITS_DISABLED,
             )
         require_open(verification)
         if verification.state in ("verified", "locked"):
             raise VerificationRefused(
                 f"This verification is {verification.state}: the destination can no longer change.",
-                code=verification.state,
+                code=RefusalCode(verification.state),
             )
         return verification, policy
 

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.phones import sms_refusal
+from bot.errors import RefusalCode, VerificationRefused
 from bot.tickets.service import require_active_contact, require_ticket
-from bot.verification.snapshots import Channel, VerificationRefused
+from bot.verification.snapshots import Channel
 from bot.workspace.policy import Policy
 from storage import repositories as repo
 from storage.models import Verification
@@ -42,18 +43,18 @@ async def require_sendable(
         raise VerificationRefused(
             "This verification is locked after too many wrong codes; no more codes can "
             "be sent. Mark it Incomplete and escalate.",
-            code="locked",
+            code=RefusalCode.LOCKED,
         )
     if verification.state == "verified":
         raise VerificationRefused(
             "The caller is already verified; mark the verification Completed.",
-            code="verified",
+            code=RefusalCode.VERIFIED,
         )
     if verification.sends_count >= policy.max_sends:
         raise VerificationRefused(
             f"Send limit reached ({policy.max_sends} codes for one verification). "
             "Mark it Incomplete and start again if you must.",
-            code="send_budget",
+            code=RefusalCode.SEND_BUDGET,
         )
     failures = await repo.recent_failures_for_contact(
         session=session,
@@ -64,14 +65,14 @@ async def require_sendable(
         raise VerificationRefused(
             f"{failures} wrong codes for this contact in the last 24 hours: sending is "
             "paused for them. Ask a supervisor.",
-            code="contact_cap",
+            code=RefusalCode.CONTACT_CAP,
         )
     destination = verification.phone_e164 if channel is Channel.SMS else verification.email
     if not destination:
         other = "email" if channel is Channel.SMS else "SMS"
         raise VerificationRefused(
             f"The contact has no {channel.label} destination on record; try {other}.",
-            code="no_destination",
+            code=RefusalCode.NO_DESTINATION,
         )
     if channel is Channel.SMS:
         refusal = sms_refusal(
@@ -80,7 +81,7 @@ async def require_sendable(
             allowed_regions=policy.sms_allowed_countries,
         )
         if refusal is not None:
-            raise VerificationRefused(refusal, code="sms_not_allowed")
+            raise VerificationRefused(refusal, code=RefusalCode.SMS_NOT_ALLOWED)
     return destination
 
 
@@ -108,5 +109,5 @@ async def require_send_budget(
             raise VerificationRefused(
                 f"Send limit reached: {sent} codes to {who} in the last hour (limit "
                 f"{limit}). Wait, or ask a supervisor.",
-                code="send_budget",
+                code=RefusalCode.SEND_BUDGET,
             )

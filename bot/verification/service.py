@@ -22,6 +22,7 @@ from bot.delivery.providers import (
     SendRetrier,
     render_outgoing,
 )
+from bot.errors import RefusalCode, VerificationRefused
 from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.templates.service import load_templates
 from bot.tickets.notes import enqueue_close_note
@@ -43,7 +44,6 @@ from bot.verification.snapshots import (
     CloseOutcome,
     Outcome,
     SendOutcome,
-    VerificationRefused,
     VerificationSnapshot,
     supervisor_report,
 )
@@ -255,7 +255,8 @@ class VerificationService:
             policy = await self._policy(session, verification)
             if seq != verification.sends_count + 1:
                 raise VerificationRefused(
-                    "This card is out of date: use the buttons on the latest card.", code="stale"
+                    "This card is out of date: use the buttons on the latest card.",
+                    code=RefusalCode.STALE,
                 )
             destination = await require_sendable(
                 session,
@@ -397,7 +398,7 @@ class VerificationService:
                 raise VerificationRefused(
                     "A new code was sent after you typed this one: check the code from the "
                     "newest message.",
-                    code="stale",
+                    code=RefusalCode.STALE,
                 )
             policy = await self._policy(session, verification)
             result, notice, event = await self._check(session, verification, entry, now)
@@ -430,7 +431,7 @@ class VerificationService:
         send = await repo.live_code_send(session=session, verification_id=verification.id)
         if send is None or send.code_hash is None:
             raise VerificationRefused(
-                "There is no live code to check: send one first.", code="no_code"
+                "There is no live code to check: send one first.", code=RefusalCode.NO_CODE
             )
         typed = normalise_entry(entry, length=send.code_length)
         if not typed.digits and typed.problem is None:

@@ -26,15 +26,6 @@ class Outcome(StrEnum):
 DESTINATION_NOT_ON_RECORD = "⚠ sent to a destination not on record"
 
 
-class VerificationRefused(Exception):
-    """The action is not allowed now; `message` tells the agent why and what to do instead."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
 @dataclass(frozen=True)
 class SendSnapshot:
     seq: int

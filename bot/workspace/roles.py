@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.errors import NotAllowed, RoleCheckFailed
 from bot.locks import KeyedLocks
 from bot.settings import Settings
 from bot.workspace.policy import Policy, load_policy
@@ -35,18 +36,6 @@ class Role(StrEnum):
     ADMIN = "admin"
     AGENT = "agent"
     NONE = "none"
-
-
-class NotAllowed(Exception):
-    """The user may not do this; `message` says why, in words for them."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class RoleCheckFailed(NotAllowed):
-    """Slack could not tell us the user's role: refuse (fail closed), but say it is transient."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,6 +18,7 @@ import phonenumbers
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.errors import SettingsInvalid
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database
@@ -109,14 +110,6 @@ SETTING_LABELS: dict[str, str] = {
 FORM_FIELD: dict[str, str] = {name: name for name in SETTING_LABELS} | {
     "code_ttl_seconds": "code_ttl_minutes"
 }
-
-
-class SettingsInvalid(Exception):
-    """Some fields are wrong; `errors` maps the form field to what to fix."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = dict(errors)
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
-from bot.verification.destinations import MAX_REASON_CHARS, DestinationInvalid, EditField, EditForm
-from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD, Channel, VerificationRefused
-from bot.workspace.roles import NotAllowed
+from bot.errors import DestinationInvalid, NotAllowed, VerificationRefused
+from bot.verification.destinations import MAX_REASON_CHARS, EditField, EditForm
+from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD, Channel
 from commands.access import agent_or_refuse
 from commands.blocks import CardButton
 from commands.card.listeners import redraw_card
@@ -183,7 +183,10 @@ async def handle_submit_destination(
         await ack(response_action="errors", errors={BlockId.DESTINATION_VALUE: refusal.message})
         return
     except DestinationInvalid as invalid:
-        await ack(response_action="errors", errors={FIELD_BLOCKS[invalid.field]: invalid.message})
+        await ack(
+            response_action="errors",
+            errors={FIELD_BLOCKS[EditField(invalid.field)]: invalid.message},
+        )
         return
     except VerificationRefused as refusal:
         await ack(response_action="errors", errors={BlockId.DESTINATION_VALUE: refusal.message})
@@ -206,7 +209,7 @@ async def _show_refusal(
     user_id: str,
     refusal: VerificationRefused,
 ) -> None:
-    if refusal.code in ("not_agent", "not_found"):
+    if refusal.code.about_someone_else:
         # Not this agent's card: never redraw someone else's card for them.
         log.warning("destination edit refused", extra={"user": user_id, "reason": refusal.code})
         return

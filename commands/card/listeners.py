@@ -12,14 +12,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
+from bot.errors import VerificationRefused
 from bot.locks import KeyedLocks
 from bot.verification.service import VerificationService
-from bot.verification.snapshots import (
-    Channel,
-    Outcome,
-    VerificationRefused,
-    VerificationSnapshot,
-)
+from bot.verification.snapshots import Channel, Outcome, VerificationSnapshot
 from commands.access import agent_or_refuse
 from commands.blocks import as_dicts
 from commands.card.views import MOVED_TEXT, card_fallback_text, moved_card, verification_card
@@ -202,7 +198,7 @@ async def run_action(
         try:
             snapshot, notice = await action(deps)
         except VerificationRefused as refusal:
-            if refusal.code in ("not_agent", "not_found"):
+            if refusal.code.about_someone_else:
                 # Not this agent's card: never redraw someone else's card for them.
                 log.warning(
                     "card action refused",

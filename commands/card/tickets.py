@@ -9,9 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
-from bot.tickets.refs import TicketRefProblem, parse_ticket_reference
+from bot.errors import RefusalCode, TicketRefProblem, VerificationRefused
+from bot.tickets.refs import parse_ticket_reference
 from bot.tickets.service import MAX_SUMMARY
-from bot.verification.snapshots import VerificationRefused, VerificationSnapshot
+from bot.verification.snapshots import VerificationSnapshot
 from commands.access import agent_or_refuse
 from commands.blocks import CardButton
 from commands.card.listeners import run_action
@@ -36,7 +37,7 @@ async def handle_tag_ticket(
         try:
             number = parse_ticket_reference(click.ticket_entry or "")
         except TicketRefProblem as problem:
-            raise VerificationRefused(str(problem), code="bad_ticket_number") from None
+            raise VerificationRefused(str(problem), code=RefusalCode.BAD_TICKET_NUMBER) from None
         ticket = await deps.tickets.tag_by_number(
             verification_id=click.button.verification_id,
             actor_user_id=click.user_id,

@@ -11,8 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
+from bot.errors import RoleCheckFailed
 from bot.workspace.policy import Policy, load_policy
-from bot.workspace.roles import Role, RoleCheckFailed
+from bot.workspace.roles import Role
 from bot.workspace.settings_form import unsafe_settings
 from commands.home.views import RECENT_LIMIT, RecentVerification, home_view
 from storage import repositories as repo

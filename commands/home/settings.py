@@ -12,12 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
+from bot.errors import NotAllowed, SettingsInvalid
 from bot.workspace.policy import Policy, load_policy
-from bot.workspace.roles import NotAllowed
 from bot.workspace.settings_form import (
     SettingsChoices,
     SettingsForm,
-    SettingsInvalid,
     UsergroupChoice,
     save_settings,
 )

@@ -7,9 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.contacts.lookup import LookupProblem, TicketLookup, parse_lookup
+from bot.contacts.lookup import TicketLookup, parse_lookup
 from bot.deps import Deps, deps_from
-from bot.tickets.service import TicketProblem, crm_problem
+from bot.errors import LookupProblem, TicketProblem
+from bot.tickets.service import crm_problem
 from commands.access import agent_or_refuse
 from commands.blocks import as_dicts, escape
 from commands.card.listeners import open_card

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from bot.delivery.providers import RetryPolicy, SendRetrier
 from bot.delivery.reports import DeliveryTracker
-from bot.verification.snapshots import Channel, CheckResult, VerificationRefused
+from bot.errors import VerificationRefused
+from bot.verification.snapshots import Channel, CheckResult
 from providers.reports import DeliveryState, DeliveryStatus
 from providers.sms.twilio import TwilioSms
 from storage import repositories as repo

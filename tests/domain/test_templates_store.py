@@ -9,13 +9,13 @@ import pytest
 from bot.clock import ManualClock
 from bot.delivery.console import ConsoleMessageStore
 from bot.delivery.providers import Providers
+from bot.errors import TemplateTestRefused
 from bot.templates.rendering import MessageRenderer, MessageTemplates, default_templates
 from bot.templates.service import (
     TEMPLATES_CHANGED,
     TESTS_PER_HOUR,
     TemplateService,
     TemplatesInvalid,
-    TemplateTestRefused,
 )
 from bot.verification.snapshots import Channel
 from providers.email.console import ConsoleEmail

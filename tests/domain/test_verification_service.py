@@ -7,8 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from bot.errors import VerificationRefused
 from bot.verification.service import SUPERVISOR_POST
-from bot.verification.snapshots import Channel, CheckResult, Outcome, VerificationRefused
+from bot.verification.snapshots import Channel, CheckResult, Outcome
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditEvent, CodeSend, Verification

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.workspace.roles import NotAllowed, Role
+from bot.errors import NotAllowed
+from bot.workspace.roles import Role
 from slack_emulator import message_text
 from storage import repositories as repo
 from tests.support.bot import AGENT, OTHER_AGENT, new_emulator, running_bot

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.contacts.lookup import LookupProblem, TicketLookup, parse_lookup
+from bot.contacts.lookup import TicketLookup, parse_lookup
+from bot.errors import LookupProblem
 from bot.masking import mask_email, mask_phone
 from providers.crm import ContactQuery, LookupKind
 

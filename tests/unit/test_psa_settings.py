@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import ConfigurationError, load_settings
+from bot.errors import ConfigurationError
+from bot.settings import load_settings
 
 
 def test_vendor_base_urls_default_to_the_real_ones() -> None:

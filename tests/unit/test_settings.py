@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import ConfigurationError, load_settings
+from bot.errors import ConfigurationError
+from bot.settings import load_settings
 
 KEY = "k" * 40
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.contacts.lookup import LookupProblem, TicketLookup, parse_lookup
-from bot.tickets.refs import TicketRefProblem, parse_ticket_reference
+from bot.contacts.lookup import TicketLookup, parse_lookup
+from bot.errors import LookupProblem, TicketRefProblem
+from bot.tickets.refs import parse_ticket_reference
 
 
 @pytest.mark.parametrize(

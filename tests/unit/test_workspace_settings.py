@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.errors import SettingsInvalid
 from bot.workspace.policy import Policy
 from bot.workspace.roles import Role
 from bot.workspace.settings_form import (
     EVERYONE,
     SettingsChoices,
     SettingsForm,
-    SettingsInvalid,
     UsergroupChoice,
     changes_between,
     describe_value,
