@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.masking import BULLETS, mask_email
 from bot.verification.send_records import send_detail
@@ -72,7 +73,7 @@ class DeliveryTracker:
                 session=session,
                 team_id=verification.team_id,
                 verification_id=send.verification_id,
-                kind="code_delivery_status",
+                kind=AuditKind.CODE_DELIVERY_STATUS,
                 at=now,
                 detail=send_detail(
                     send,

@@ -22,6 +22,7 @@ from bot.delivery.providers import Providers, SendRetrier, Sleep
 from bot.delivery.reports import DeliveryTracker, webhook_token, webhook_urls
 from bot.deps import Deps
 from bot.locks import KeyedLocks
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.relay import Deliverer, OutboxHandler, OutboxRelay
 from bot.runtime.sandbox import (
     Sandbox,
@@ -35,13 +36,12 @@ from bot.runtime.slack_app import create_app
 from bot.settings import Settings
 from bot.templates.rendering import MessageRenderer, default_templates
 from bot.templates.service import TemplateService
-from bot.tickets.notes import NOTE_FAILING, TICKET_NOTE, TicketNoteHandler
+from bot.tickets.notes import TicketNoteHandler
 from bot.tickets.service import TicketService
 from bot.verification.destinations import DestinationEditor
-from bot.verification.service import SUPERVISOR_POST, VerificationService
+from bot.verification.service import VerificationService
 from bot.workspace.policy import Policy
 from bot.workspace.roles import Roles
-from bot.workspace.settings_form import POLICY_ANNOUNCEMENT
 from commands.card.listeners import card_redrawer
 from commands.posts.notices import note_failing_deliverer
 from commands.posts.supervisors import announcement_deliverer, supervisor_deliverer
@@ -344,7 +344,7 @@ async def open_runtime(
             default_region=settings.pinverify_default_region,
         )
         deliverers: dict[str, Deliverer | OutboxHandler] = {
-            TICKET_NOTE: TicketNoteHandler(
+            OutboxKind.TICKET_NOTE: TicketNoteHandler(
                 contacts,
                 db=db,
                 on_settled=card_redrawer(verifications, client, card_locks) if client else None,
@@ -352,9 +352,9 @@ async def open_runtime(
         }
         if relay_client is not None:
             # The relay schedules its own retries from Retry-After; no sleeping in the client.
-            deliverers[SUPERVISOR_POST] = supervisor_deliverer(relay_client)
-            deliverers[NOTE_FAILING] = note_failing_deliverer(relay_client)
-            deliverers[POLICY_ANNOUNCEMENT] = announcement_deliverer(relay_client)
+            deliverers[OutboxKind.SUPERVISOR_POST] = supervisor_deliverer(relay_client)
+            deliverers[OutboxKind.NOTE_FAILING] = note_failing_deliverer(relay_client)
+            deliverers[OutboxKind.POLICY_ANNOUNCEMENT] = announcement_deliverer(relay_client)
         relay = OutboxRelay(
             db=db,
             clock=clock,
@@ -382,7 +382,7 @@ async def open_runtime(
                 organisation=settings.pinverify_org_name,
                 providers=Providers(sms=sms, email=email),
                 default_region=settings.pinverify_default_region,
-                announcement_kind=POLICY_ANNOUNCEMENT,
+                announcement_kind=OutboxKind.POLICY_ANNOUNCEMENT,
                 outbox_written=lambda: relay.kick(),
             ),
             destinations=DestinationEditor(

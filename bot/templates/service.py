@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.delivery.phones import sms_refusal
 from bot.delivery.providers import Providers
@@ -33,10 +34,6 @@ from storage.models import MessageTemplateSet
 
 log = logging.getLogger(__name__)
 
-TEMPLATES_CHANGED = "templates_changed"
-TEMPLATES_RESET = "templates_reset"
-TEMPLATE_TEST_SENT = "template_test_sent"
-TEMPLATE_TEST_FAILED = "template_test_failed"
 
 _ANNOUNCED_CHARS = 120
 # Tests cost what codes cost: a stolen admin session must not become an SMS pump.
@@ -175,7 +172,9 @@ class TemplateService:
                 row.sms, row.email_subject = new.sms, new.email_subject
                 row.email_body, row.email_html = new.email_body, new.email_html
                 row.updated_by, row.updated_at = actor_user_id, now
-            self._audit_changes(session, team_id, actor_user_id, TEMPLATES_CHANGED, old, new, now)
+            self._audit_changes(
+                session, team_id, actor_user_id, AuditKind.TEMPLATES_CHANGED, old, new, now
+            )
             announced = await self._announce(session, team_id, actor_user_id, old, new, now)
         if announced:
             self._outbox_written()
@@ -190,7 +189,7 @@ class TemplateService:
                 return []
             changed = _changed(old, self._defaults)
             self._audit_changes(
-                session, team_id, actor_user_id, TEMPLATES_RESET, old, self._defaults, now
+                session, team_id, actor_user_id, AuditKind.TEMPLATES_RESET, old, self._defaults, now
             )
             announced = await self._announce(
                 session, team_id, actor_user_id, old, self._defaults, now
@@ -217,7 +216,7 @@ class TemplateService:
             recent = await repo.count_recent_audit_events(
                 session=session,
                 team_id=team_id,
-                kind=TEMPLATE_TEST_SENT,
+                kind=AuditKind.TEMPLATE_TEST_SENT,
                 actor_user_id=actor_user_id,
                 since=self._clock.now() - TEST_WINDOW,
             )
@@ -272,14 +271,14 @@ class TemplateService:
             await self._audit(
                 team_id,
                 actor_user_id,
-                TEMPLATE_TEST_FAILED,
+                AuditKind.TEMPLATE_TEST_FAILED,
                 {"channel": channel.value, "destination": masked, "reason": exc.reason.value},
             )
             raise
         await self._audit(
             team_id,
             actor_user_id,
-            TEMPLATE_TEST_SENT,
+            AuditKind.TEMPLATE_TEST_SENT,
             {"channel": channel.value, "destination": masked},
         )
         return masked

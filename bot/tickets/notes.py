@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.masking import mask_destination
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.relay import DeliveryDeferred, OutboxAttempt, OutboxDraft
 from bot.tickets.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
 from bot.verification.destinations import destination_edited
@@ -29,19 +30,17 @@ from storage.models import CodeSend, Verification
 
 log = logging.getLogger(__name__)
 
-TICKET_NOTE = "ticket_note"
-NOTE_FAILING = "note_failing"  # a Slack message: "this note keeps failing"
 # With full-jitter backoff from 2 s this is roughly a minute of failures: long enough to ride
 # out a blip, short enough that the agent hears while the call is fresh in their mind.
 ALERT_AFTER_ATTEMPTS = 5
 
 
 def send_note_key(verification_id: str, seq: int) -> str:
-    return f"{TICKET_NOTE}:{verification_id}:sent:{seq}"
+    return f"{OutboxKind.TICKET_NOTE}:{verification_id}:sent:{seq}"
 
 
 def close_note_key(verification_id: str) -> str:
-    return f"{TICKET_NOTE}:{verification_id}:closed"
+    return f"{OutboxKind.TICKET_NOTE}:{verification_id}:closed"
 
 
 def agent_label(verification: Verification) -> str:
@@ -124,7 +123,7 @@ def _add(
     assert verification.ticket_ref is not None
     repo.add_outbox_message(
         session=session,
-        kind=TICKET_NOTE,
+        kind=OutboxKind.TICKET_NOTE,
         dedupe_key=key,
         verification_id=verification.id,
         payload={
@@ -145,7 +144,7 @@ async def ticket_snapshot(
     if verification.ticket_number is None:
         return None
     rows = await repo.list_verification_outbox(
-        session=session, verification_id=verification.id, kind=TICKET_NOTE
+        session=session, verification_id=verification.id, kind=OutboxKind.TICKET_NOTE
     )
     return TicketSnapshot(
         number=verification.ticket_number,
@@ -228,8 +227,8 @@ class TicketNoteHandler:
         }
         drafts = [
             OutboxDraft(
-                kind=NOTE_FAILING,
-                dedupe_key=f"{NOTE_FAILING}:agent:{attempt.dedupe_key}",
+                kind=OutboxKind.NOTE_FAILING,
+                dedupe_key=f"{OutboxKind.NOTE_FAILING}:agent:{attempt.dedupe_key}",
                 payload={**facts, "channel": payload["agent_user_id"], "audience": "agent"},
                 verification_id=attempt.verification_id,
             )
@@ -237,8 +236,8 @@ class TicketNoteHandler:
         if payload.get("supervisor_channel"):
             drafts.append(
                 OutboxDraft(
-                    kind=NOTE_FAILING,
-                    dedupe_key=f"{NOTE_FAILING}:supervisors:{attempt.dedupe_key}",
+                    kind=OutboxKind.NOTE_FAILING,
+                    dedupe_key=f"{OutboxKind.NOTE_FAILING}:supervisors:{attempt.dedupe_key}",
                     payload={
                         **facts,
                         "channel": payload["supervisor_channel"],

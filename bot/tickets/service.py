@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.errors import RefusalCode, TicketProblem, VerificationRefused
 from bot.verification.ownership import require_agent, require_found, require_open
@@ -212,7 +213,7 @@ class TicketService:
                 team_id=verification.team_id,
                 verification_id=verification_id,
                 actor_user_id=actor_user_id,
-                kind="ticket_tagged",
+                kind=AuditKind.TICKET_TAGGED,
                 at=now,
                 detail={"ticket": ticket.number, "ticket_ref": ticket.ref, "source": source},
             )

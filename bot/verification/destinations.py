@@ -15,6 +15,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.delivery.phones import sms_refusal
 from bot.errors import DestinationInvalid, RefusalCode, VerificationRefused
@@ -26,8 +27,6 @@ from storage import repositories as repo
 from storage.db import Database
 from storage.models import Verification
 
-DESTINATION_EDITED = "destination_edited"
-DESTINATION_EDIT_REFUSED = "destination_edit_refused"
 MAX_REASON_CHARS = 500
 
 
@@ -114,7 +113,7 @@ class DestinationEditor:
                     team_id=verification.team_id,
                     verification_id=verification_id,
                     actor_user_id=actor_user_id,
-                    kind=DESTINATION_EDITED,
+                    kind=AuditKind.DESTINATION_EDITED,
                     at=now,
                     detail={
                         "channel": channel.value,
@@ -202,7 +201,7 @@ class DestinationEditor:
                 team_id=verification.team_id if verification else "",
                 verification_id=verification_id if verification else None,
                 actor_user_id=actor,
-                kind=DESTINATION_EDIT_REFUSED,
+                kind=AuditKind.DESTINATION_EDIT_REFUSED,
                 at=self._clock.now(),
                 detail={"channel": channel.value, "reason": refusal.code},
             )

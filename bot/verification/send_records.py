@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import AuditKind
 from bot.delivery.providers import Attempts, failure_text, receipt_status
 from bot.masking import mask_destination
 from bot.tickets.notes import enqueue_send_note
@@ -85,7 +86,7 @@ async def record_send_success(
         session=session,
         team_id=verification.team_id,
         verification_id=send.verification_id,
-        kind="code_send_unconfirmed" if unconfirmed else "code_sent",
+        kind=AuditKind.CODE_SEND_UNCONFIRMED if unconfirmed else "code_sent",
         at=now,
         detail=send_detail(
             send,
@@ -122,7 +123,7 @@ async def record_send_failure(
         session=session,
         team_id=team_id,
         verification_id=send.verification_id,
-        kind="code_send_failed",
+        kind=AuditKind.CODE_SEND_FAILED,
         at=now,
         detail=send_detail(
             send,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.delivery.providers import (
     Attempts,
@@ -23,6 +24,7 @@ from bot.delivery.providers import (
     render_outgoing,
 )
 from bot.errors import RefusalCode, VerificationRefused
+from bot.outbox.kinds import OutboxKind
 from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.templates.service import load_templates
 from bot.tickets.notes import enqueue_close_note
@@ -60,7 +62,6 @@ log = logging.getLogger(__name__)
 
 # Longer than any provider timeout: a send still "sending" after this was interrupted.
 SEND_STALE_AFTER = timedelta(minutes=2)
-SUPERVISOR_POST = "supervisor_post"
 
 
 class VerificationService:
@@ -122,7 +123,7 @@ class VerificationService:
                     team_id=team_id,
                     verification_id=existing.id,
                     actor_user_id=agent_user_id,
-                    kind="verification_reopened",
+                    kind=AuditKind.VERIFICATION_REOPENED,
                     at=now,
                 )
                 return await self._snapshot(session, existing, policy)
@@ -147,7 +148,7 @@ class VerificationService:
                 team_id=team_id,
                 verification_id=verification.id,
                 actor_user_id=agent_user_id,
-                kind="verification_opened",
+                kind=AuditKind.VERIFICATION_OPENED,
                 at=now,
                 detail={"contact_ref": contact.ref, "contact_name": contact.name},
             )
@@ -312,7 +313,7 @@ class VerificationService:
                 team_id=verification.team_id,
                 verification_id=verification_id,
                 actor_user_id=actor,
-                kind="code_send_requested",
+                kind=AuditKind.CODE_SEND_REQUESTED,
                 at=now,
                 detail=send_detail(
                     send, **rendering, **edited_destination_detail(verification, channel)
@@ -422,12 +423,12 @@ class VerificationService:
 
     async def _check(
         self, session: AsyncSession, verification: Verification, entry: str | None, now: datetime
-    ) -> tuple[CheckResult, str, str | None]:
+    ) -> tuple[CheckResult, str, AuditKind | None]:
         """Decide one check; returns the result, the agent's notice and the audit event kind."""
         if verification.state == "verified":
             return CheckResult.ALREADY_VERIFIED, "Already verified.", None
         if verification.state == "locked":
-            return CheckResult.LOCKED, "Locked: too many wrong codes.", "code_check_refused"
+            return CheckResult.LOCKED, "Locked: too many wrong codes.", AuditKind.CODE_CHECK_REFUSED
         send = await repo.live_code_send(session=session, verification_id=verification.id)
         if send is None or send.code_hash is None:
             raise VerificationRefused(
@@ -442,7 +443,7 @@ class VerificationService:
             send.code_hash = None
             verification.last_check = "expired"
             notice = "That code has expired. Press Resend to send a new one."
-            return CheckResult.EXPIRED, notice, "code_expired"
+            return CheckResult.EXPIRED, notice, AuditKind.CODE_EXPIRED
         if typed.problem is None and code_matches(
             key=self._key,
             verification_id=verification.id,
@@ -460,7 +461,7 @@ class VerificationService:
             await session.refresh(verification)
             where = "phone" if send.channel == Channel.SMS else "mailbox"
             notice = f"Code verified: the caller controls the contact's {where}."
-            return CheckResult.VERIFIED, notice, "code_verified"
+            return CheckResult.VERIFIED, notice, AuditKind.CODE_VERIFIED
         counted = await repo.record_check_failure(
             session=session,
             verification_id=verification.id,
@@ -475,11 +476,11 @@ class VerificationService:
                 f"Wrong code. Locked after {verification.failed_checks} wrong codes: do not "
                 "verify this caller. Mark the verification Incomplete."
             )
-            return CheckResult.LOCKED, notice, "verification_locked"
+            return CheckResult.LOCKED, notice, AuditKind.VERIFICATION_LOCKED
         left = verification.max_attempts - counted[0]
         reason = typed.problem or "Wrong code."
         notice = f"{reason} {left} attempt{'s' if left != 1 else ''} left."
-        return CheckResult.WRONG, notice, "code_check_failed"
+        return CheckResult.WRONG, notice, AuditKind.CODE_CHECK_FAILED
 
     # --- close ------------------------------------------------------------------------------
 
@@ -515,7 +516,7 @@ class VerificationService:
                 team_id=verification.team_id,
                 verification_id=verification_id,
                 actor_user_id=actor_user_id,
-                kind="verification_closed",
+                kind=AuditKind.VERIFICATION_CLOSED,
                 at=now,
                 detail={
                     "outcome": outcome.value,
@@ -529,8 +530,8 @@ class VerificationService:
             if policy.supervisor_channel:
                 repo.add_outbox_message(
                     session=session,
-                    kind=SUPERVISOR_POST,
-                    dedupe_key=f"{SUPERVISOR_POST}:{verification_id}",
+                    kind=OutboxKind.SUPERVISOR_POST,
+                    dedupe_key=f"{OutboxKind.SUPERVISOR_POST}:{verification_id}",
                     verification_id=verification_id,
                     payload=supervisor_report(snapshot, channel=policy.supervisor_channel),
                     at=now,

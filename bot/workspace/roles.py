@@ -14,6 +14,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.errors import NotAllowed, RoleCheckFailed
 from bot.locks import KeyedLocks
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 # Long enough that a burst of clicks costs one Slack call, short enough that someone removed
 # from the agent group (or demoted) loses access within a minute.
 ROLE_CACHE_TTL = timedelta(seconds=60)
-ACCESS_REFUSED = "access_refused"
 CACHE_PRUNE_AT = 5000  # entries; expired ones are dropped past this, so memory stays bounded
 T = TypeVar("T")
 
@@ -182,7 +182,7 @@ class Roles:
                 session=session,
                 team_id=team_id,
                 actor_user_id=user_id,
-                kind=ACCESS_REFUSED,
+                kind=AuditKind.ACCESS_REFUSED,
                 at=self._clock.now(),
                 detail={"action": action[:100], "reason": reason},
             )

@@ -17,14 +17,13 @@ from typing import Any
 import phonenumbers
 from sqlalchemy.exc import IntegrityError
 
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.errors import SettingsInvalid
+from bot.outbox.kinds import OutboxKind
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database
-
-POLICY_ANNOUNCEMENT = "policy_announcement"
-SETTING_CHANGED = "setting_changed"
 
 CODE_LENGTH_RANGE = (6, 10)
 CODE_TTL_MINUTES_RANGE = (1, 30)
@@ -323,7 +322,7 @@ async def _save_once(
                 session=session,
                 team_id=team_id,
                 actor_user_id=actor_user_id,
-                kind=SETTING_CHANGED,
+                kind=AuditKind.SETTING_CHANGED,
                 at=now,
                 detail={
                     "setting": change.setting,
@@ -338,8 +337,8 @@ async def _save_once(
         for channel in dict.fromkeys(channels):
             repo.add_outbox_message(
                 session=session,
-                kind=POLICY_ANNOUNCEMENT,
-                dedupe_key=f"{POLICY_ANNOUNCEMENT}:{batch}:{channel}",
+                kind=OutboxKind.POLICY_ANNOUNCEMENT,
+                dedupe_key=f"{OutboxKind.POLICY_ANNOUNCEMENT}:{batch}:{channel}",
                 payload={"channel": channel, "actor_user_id": actor_user_id, "changes": lines},
                 at=now,
             )

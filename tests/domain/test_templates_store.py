@@ -6,13 +6,13 @@ import logging
 
 import pytest
 
+from bot.audit import AuditKind
 from bot.clock import ManualClock
 from bot.delivery.console import ConsoleMessageStore
 from bot.delivery.providers import Providers
 from bot.errors import TemplateTestRefused
 from bot.templates.rendering import MessageRenderer, MessageTemplates, default_templates
 from bot.templates.service import (
-    TEMPLATES_CHANGED,
     TESTS_PER_HOUR,
     TemplateService,
     TemplatesInvalid,
@@ -75,7 +75,7 @@ async def test_unchanged_save_and_reset_of_defaults_change_nothing(db: Database)
     assert current.templates == own and current.updated_by == "UADMIN"
     async with db.transaction() as session:
         kinds = [e.kind for e in await repo.list_audit_events(session=session)]
-    assert kinds == [TEMPLATES_CHANGED] * 3
+    assert kinds == [AuditKind.TEMPLATES_CHANGED] * 3
 
 
 async def test_test_sends_are_budgeted_per_admin_and_hour(db: Database) -> None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.errors import VerificationRefused
-from bot.verification.service import SUPERVISOR_POST
+from bot.outbox.kinds import OutboxKind
 from bot.verification.snapshots import Channel, CheckResult, Outcome
 from storage import repositories as repo
 from storage.db import Database
@@ -244,7 +244,7 @@ async def test_close_records_outcome_and_queues_one_masked_supervisor_post(kit: 
     async with kit.db.transaction() as session:
         outbox = await repo.list_outbox_messages(session=session)
         verification = await session.get(Verification, vid)
-    assert len(outbox) == 1 and outbox[0].kind == SUPERVISOR_POST
+    assert len(outbox) == 1 and outbox[0].kind == OutboxKind.SUPERVISOR_POST
     payload = outbox[0].payload
     assert payload["channel"] == "C0SUPERVISE"
     assert payload["masked_destination"] == "+1 ••• ••• 7611"

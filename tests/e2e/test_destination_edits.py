@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.verification.destinations import DESTINATION_EDIT_REFUSED, DESTINATION_EDITED
+from bot.audit import AuditKind
 from commands.card.views import EDIT_MENU_TEXT
 from commands.ids import ActionId, CallbackId
 from slack_emulator import Message, StoredView, message_text
@@ -62,7 +62,7 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(database_url:
         assert FLAG in post_text and "Reason: Caller's &lt;b&gt;phone&lt;/b&gt; lost" in post_text
         assert "5550100" not in post_text
 
-        (edited,) = await audit(bot, DESTINATION_EDITED)
+        (edited,) = await audit(bot, AuditKind.DESTINATION_EDITED)
         assert edited.actor_user_id == AGENT
         assert edited.detail == {
             "channel": "sms",
@@ -106,7 +106,7 @@ async def test_invalid_number_and_missing_reason_are_refused_inline(database_url
             AGENT, view.id, {NEW_NUMBER: "1-800-555-0199", REASON: "desk phone"}
         )
         assert "cannot receive SMS" in response.json()["errors"]["destination_value"]
-        assert await audit(bot, DESTINATION_EDITED) == []
+        assert await audit(bot, AuditKind.DESTINATION_EDITED) == []
         assert FLAG not in message_text(card)
 
 
@@ -241,12 +241,12 @@ async def test_edits_disabled_hide_the_menu_and_refuse_crafted_requests(
         response = await post(bot, crafted_submission(bot, AGENT, verification_id))
         answer = response.json()
         assert "Destination edits are turned off" in answer["errors"]["destination_value"]
-        refused = await audit(bot, DESTINATION_EDIT_REFUSED)
+        refused = await audit(bot, AuditKind.DESTINATION_EDIT_REFUSED)
         assert [(e.actor_user_id, e.detail["reason"]) for e in refused] == [
             (AGENT, "edits_disabled"),
             (AGENT, "edits_disabled"),
         ]
-        assert await audit(bot, DESTINATION_EDITED) == []
+        assert await audit(bot, AuditKind.DESTINATION_EDITED) == []
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent by *SMS* to +1 ••• ••• 7611")
 
@@ -262,8 +262,8 @@ async def test_another_agents_crafted_edit_is_refused(database_url: str) -> None
             ]
         response = await post(bot, crafted_submission(bot, OTHER_AGENT, str(row.verification_id)))
         assert "Only the agent who opened" in response.json()["errors"]["destination_value"]
-        refused = await audit(bot, DESTINATION_EDIT_REFUSED)
+        refused = await audit(bot, AuditKind.DESTINATION_EDIT_REFUSED)
         assert [(e.actor_user_id, e.detail["reason"]) for e in refused] == [
             (OTHER_AGENT, "not_agent")
         ]
-        assert await audit(bot, DESTINATION_EDITED) == []
+        assert await audit(bot, AuditKind.DESTINATION_EDITED) == []

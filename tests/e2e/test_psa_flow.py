@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.clock import ManualClock
-from bot.tickets.notes import NOTE_FAILING, TICKET_NOTE
+from bot.outbox.kinds import OutboxKind
 from commands.card.views import EDIT_MENU_TEXT
 from commands.ids import ActionId
 from slack_emulator import Message, find_button_labels, message_text
@@ -94,7 +94,7 @@ async def send_sms(bot: RunningBot, card: Message) -> str:
     return codes[-1]
 
 
-async def note_rows(bot: RunningBot, kind: str = TICKET_NOTE) -> list[OutboxMessage]:
+async def note_rows(bot: RunningBot, kind: str = OutboxKind.TICKET_NOTE) -> list[OutboxMessage]:
     async with bot.runtime.deps.db.transaction() as session:
         return list(await repo.list_outbox_messages(session=session, kind=kind))
 
@@ -331,7 +331,10 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
         dm = bot.emulator.dm_messages(AGENT)[-1]
         assert "failed 5 times" in dm.text and "keeps retrying" in dm.text
         async with bot.runtime.deps.db.transaction() as session:
-            assert len(await repo.list_outbox_messages(session=session, kind=NOTE_FAILING)) == 2
+            assert (
+                len(await repo.list_outbox_messages(session=session, kind=OutboxKind.NOTE_FAILING))
+                == 2
+            )
         assert len(fake.notes(number)) == 1
     # The app stops with the closing note undelivered; the PSA comes back; the app restarts.
     fake.come_back()
@@ -347,7 +350,10 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
         await bot.wait_text(card, "Ticket note: written")
         # Reported once only, even though it failed more than five times in all.
         async with bot.runtime.deps.db.transaction() as session:
-            assert len(await repo.list_outbox_messages(session=session, kind=NOTE_FAILING)) == 2
+            assert (
+                len(await repo.list_outbox_messages(session=session, kind=OutboxKind.NOTE_FAILING))
+                == 2
+            )
 
 
 async def test_pick_list_shows_companies_and_inactive_contacts_cannot_be_sent_to(

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.templates.service import TEMPLATE_TEST_SENT, TEMPLATES_CHANGED, TEMPLATES_RESET
+from bot.audit import AuditKind
 from commands.ids import ActionId, CallbackId
 from slack_emulator import StoredView, find_button_labels, message_text
 from storage import repositories as repo
@@ -105,7 +105,7 @@ async def test_invalid_templates_are_refused_inline_under_each_field(bot: Runnin
     assert errors["tpl_email_html"].startswith("Line 1: template syntax error")
     # Still open, errors shown under the inputs, nothing saved.
     assert bot.emulator.open_views(ADMIN) == [view] and view.errors == answer["errors"]
-    assert await audit(bot, TEMPLATES_CHANGED) == []
+    assert await audit(bot, AuditKind.TEMPLATES_CHANGED) == []
 
 
 async def test_sms_over_three_segments_is_refused(bot: RunningBot) -> None:
@@ -149,7 +149,7 @@ async def test_valid_template_is_saved_audited_and_used_by_the_next_send(bot: Ru
     )
     assert response.status_code == 200 and not response.content.strip()
     assert bot.emulator.open_views(ADMIN) == []
-    (changed_sms, changed_html) = await audit(bot, TEMPLATES_CHANGED)
+    (changed_sms, changed_html) = await audit(bot, AuditKind.TEMPLATES_CHANGED)
     assert changed_sms.actor_user_id == ADMIN
     assert changed_sms.detail["template"] == "sms"
     assert changed_sms.detail["old"] == bot.runtime.deps.templates.defaults.sms
@@ -192,7 +192,7 @@ async def test_preview_shows_the_typed_templates_without_saving(bot: RunningBot)
         lambda: "Problems" in message_text(view) and message_text(view)
     )
     assert "unknown variable `nope`" in text
-    assert await audit(bot, TEMPLATES_CHANGED) == []
+    assert await audit(bot, AuditKind.TEMPLATES_CHANGED) == []
 
 
 async def test_send_me_a_test_email_goes_to_the_admins_own_address(bot: RunningBot) -> None:
@@ -204,7 +204,7 @@ async def test_send_me_a_test_email_goes_to_the_admins_own_address(bot: RunningB
     (sent,) = await console(bot)
     assert sent.channel == "email" and sent.recipient == "ada@msp.example"
     assert sent.subject == "[Test] Code for Jane Doe" and "482913" in sent.body
-    (event,) = await audit(bot, TEMPLATE_TEST_SENT)
+    (event,) = await audit(bot, AuditKind.TEMPLATE_TEST_SENT)
     assert event.detail == {"channel": "email", "destination": "a•••@msp.example"}
     # No phone on the admin's Slack profile: said plainly, nothing sent.
     await bot.driver.click(ADMIN, view, "Send me a test SMS")
@@ -220,7 +220,7 @@ async def test_reset_to_default_restores_the_shipped_templates(bot: RunningBot) 
     await bot.driver.wait_for(lambda: "Back to the shipped templates" in message_text(view))
     shipped = bot.runtime.deps.templates.defaults
     assert initial_values(view)[SMS] == shipped.sms
-    (reset,) = await audit(bot, TEMPLATES_RESET)
+    (reset,) = await audit(bot, AuditKind.TEMPLATES_RESET)
     assert reset.actor_user_id == ADMIN
     assert reset.detail == {"template": "sms", "old": NEW_SMS, "new": shipped.sms}
     card = await bot.open_card("+1 513 555 7611")
