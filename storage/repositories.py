@@ -94,13 +94,20 @@ async def find_open_verification(
     return (await session.scalars(query.with_for_update())).first()
 
 
-async def record_check_failure(
-    *, session: AsyncSession, verification_id: str, outcome: str
+async def count_wrong_check(
+    *,
+    session: AsyncSession,
+    verification_id: str,
+    last_check: str,
+    checkable_state: str,
+    locked_state: str,
 ) -> tuple[int, str] | None:
-    """Count one wrong entry atomically; locks at the limit. None if nothing could be counted.
+    """Count one wrong entry and lock at the limit, in one statement; None if nothing counted.
 
-    One conditional UPDATE keeps the counter exact with any number of concurrent checkers,
-    on SQLite and PostgreSQL alike: the WHERE clause refuses to count past the limit.
+    Executes the lockout rule of `bot.verification.states` (a wrong entry counts only in
+    `checkable_state`; the one that reaches max_attempts moves it to `locked_state`). One
+    conditional UPDATE keeps the counter exact with any number of concurrent checkers, on
+    SQLite and PostgreSQL alike: the WHERE clause refuses to count past the limit.
     """
     failed = col(Verification.failed_checks)
     limit = col(Verification.max_attempts)
@@ -108,14 +115,14 @@ async def record_check_failure(
         update(Verification)
         .where(
             col(Verification.id) == verification_id,
-            col(Verification.state) == "code_sent",
+            col(Verification.state) == checkable_state,
             col(Verification.outcome).is_(None),
             failed < limit,
         )
         .values(
             failed_checks=failed + 1,
-            state=case((failed + 1 >= limit, "locked"), else_=col(Verification.state)),
-            last_check=outcome,
+            state=case((failed + 1 >= limit, locked_state), else_=col(Verification.state)),
+            last_check=last_check,
         )
         .returning(col(Verification.failed_checks), col(Verification.state))
     )
@@ -123,15 +130,23 @@ async def record_check_failure(
     return (int(row[0]), str(row[1])) if row is not None else None
 
 
-async def mark_verified(*, session: AsyncSession, verification_id: str, at: datetime) -> bool:
+async def mark_verified(
+    *,
+    session: AsyncSession,
+    verification_id: str,
+    at: datetime,
+    checkable_state: str,
+    verified_state: str,
+    last_check: str,
+) -> bool:
     statement = (
         update(Verification)
         .where(
             col(Verification.id) == verification_id,
-            col(Verification.state) == "code_sent",
+            col(Verification.state) == checkable_state,
             col(Verification.outcome).is_(None),
         )
-        .values(state="verified", verified_at=at, last_check="verified")
+        .values(state=verified_state, verified_at=at, last_check=last_check)
         .returning(col(Verification.id))
     )
     return (await session.execute(statement)).first() is not None

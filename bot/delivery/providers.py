@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from bot.delivery.channels import Channel
 from bot.errors import RefusalCode, VerificationRefused
 from bot.settings import EMAIL_CREDENTIALS, SMS_CREDENTIALS
 from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
-from bot.verification.snapshots import Channel
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, FailureReason
 from providers.sms import SmsMessage, SmsSender

@@ -16,12 +16,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.channels import Channel
 from bot.masking import mask_destination
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.relay import DeliveryDeferred, OutboxAttempt, OutboxDraft
 from bot.tickets.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
 from bot.verification.destinations import destination_edited
-from bot.verification.snapshots import Channel, TicketSnapshot, VerificationSnapshot
+from bot.verification.snapshots import TicketSnapshot, VerificationSnapshot
+from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy
 from providers.crm import ContactDirectory, CrmError, CrmRateLimited
 from storage import repositories as repo
@@ -92,7 +94,7 @@ def enqueue_close_note(
         CloseNoteFacts(
             outcome=str(snapshot.outcome),
             check=snapshot.check_summary,
-            verified=snapshot.state == "verified",
+            verified=snapshot.state == VerificationState.VERIFIED,
             failed_checks=snapshot.failed_checks,
             max_attempts=snapshot.max_attempts,
             codes_sent=verification.sends_count,

@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind
 from bot.clock import Clock
+from bot.delivery.channels import Channel
 from bot.delivery.phones import sms_refusal
 from bot.errors import DestinationInvalid, RefusalCode, VerificationRefused
 from bot.masking import mask_email, mask_phone
 from bot.verification.ownership import require_agent, require_found, require_open
-from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD, Channel
+from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD
+from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database
@@ -151,7 +153,7 @@ class DestinationEditor:
                 code=RefusalCode.EDITS_DISABLED,
             )
         require_open(verification)
-        if verification.state in ("verified", "locked"):
+        if verification.state in (VerificationState.VERIFIED, VerificationState.LOCKED):
             raise VerificationRefused(
                 f"This verification is {verification.state}: the destination can no longer change.",
                 code=RefusalCode(verification.state),

@@ -11,11 +11,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind
+from bot.delivery.channels import Channel
 from bot.delivery.providers import Attempts, failure_text, receipt_status
 from bot.masking import mask_destination
 from bot.tickets.notes import enqueue_send_note
 from bot.verification.destinations import destination_edited
-from bot.verification.snapshots import Channel
+from bot.verification.states import UNDECIDED, SendStatus, VerificationState
 from bot.workspace.policy import Policy
 from providers.errors import DeliveryError
 from storage import repositories as repo
@@ -62,31 +63,28 @@ async def record_send_success(
         )
     live = await repo.live_code_send(session=session, verification_id=send.verification_id)
     superseded = live is not None and live.seq > send.seq
-    usable = verification.outcome is None and verification.state in (
-        "awaiting_send",
-        "code_sent",
-    )
-    if row.status == "sending" and usable and not superseded:
-        row.status = "sent"
-        verification.state = "code_sent"
+    usable = verification.outcome is None and verification.state in UNDECIDED
+    if row.status == SendStatus.SENDING and usable and not superseded:
+        row.status = SendStatus.SENT
+        verification.state = VerificationState.CODE_SENT
         verification.last_check = None
         # The newer code replaces every older one, whatever happens to it later.
         await repo.void_code_sends(
             session=session,
             verification_id=send.verification_id,
             below_seq=send.seq,
-            status="voided",
+            status=SendStatus.VOIDED,
         )
     else:
         # Closed, locked, verified or overtaken while the provider call was in
         # flight: the message went out, but this code must never be accepted.
-        row.status = "voided"
+        row.status = SendStatus.VOIDED
         row.code_hash = None
     repo.append_audit_event(
         session=session,
         team_id=verification.team_id,
         verification_id=send.verification_id,
-        kind=AuditKind.CODE_SEND_UNCONFIRMED if unconfirmed else "code_sent",
+        kind=AuditKind.CODE_SEND_UNCONFIRMED if unconfirmed else AuditKind.CODE_SENT,
         at=now,
         detail=send_detail(
             send,
@@ -111,7 +109,7 @@ async def record_send_failure(
         session=session, verification_id=send.verification_id, seq=send.seq
     )
     assert row is not None
-    row.status = "failed"
+    row.status = SendStatus.FAILED
     row.code_hash = None
     row.error_reason = error.reason.value
     row.error_message = failure_text(

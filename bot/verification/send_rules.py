@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.channels import Channel
 from bot.delivery.phones import sms_refusal
 from bot.errors import RefusalCode, VerificationRefused
 from bot.tickets.service import require_active_contact, require_ticket
-from bot.verification.snapshots import Channel
+from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy
 from storage import repositories as repo
 from storage.models import Verification
@@ -39,13 +40,13 @@ async def require_sendable(
     destination on record for `channel`."""
     require_active_contact(verification)
     require_ticket(verification, policy, tickets_enabled=tickets_enabled)
-    if verification.state == "locked":
+    if verification.state == VerificationState.LOCKED:
         raise VerificationRefused(
             "This verification is locked after too many wrong codes; no more codes can "
             "be sent. Mark it Incomplete and escalate.",
             code=RefusalCode.LOCKED,
         )
-    if verification.state == "verified":
+    if verification.state == VerificationState.VERIFIED:
         raise VerificationRefused(
             "The caller is already verified; mark the verification Completed.",
             code=RefusalCode.VERIFIED,

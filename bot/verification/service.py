@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind
 from bot.clock import Clock
+from bot.delivery.channels import Channel
 from bot.delivery.providers import (
     Attempts,
     Providers,
@@ -28,7 +29,8 @@ from bot.outbox.kinds import OutboxKind
 from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.templates.service import load_templates
 from bot.tickets.notes import enqueue_close_note
-from bot.verification.codes import code_matches, generate_code, hash_code, normalise_entry
+from bot.verification.checking import decide_check
+from bot.verification.codes import generate_code, hash_code
 from bot.verification.ownership import require_agent, require_found, require_open
 from bot.verification.send_records import (
     edit_flag,
@@ -40,15 +42,13 @@ from bot.verification.send_records import (
 from bot.verification.send_rules import require_send_budget, require_sendable
 from bot.verification.snapshot_builder import build_snapshot
 from bot.verification.snapshots import (
-    Channel,
     CheckOutcome,
-    CheckResult,
     CloseOutcome,
-    Outcome,
     SendOutcome,
     VerificationSnapshot,
     supervisor_report,
 )
+from bot.verification.states import Outcome, SendStatus
 from bot.workspace.policy import Policy, load_policy
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
@@ -233,7 +233,11 @@ class VerificationService:
             send = await repo.get_code_send(
                 session=session, verification_id=verification_id, seq=seq
             )
-            if send is None or send.status != "sending" or now - send.created_at < SEND_STALE_AFTER:
+            if (
+                send is None
+                or send.status != SendStatus.SENDING
+                or now - send.created_at < SEND_STALE_AFTER
+            ):
                 return None
         error = TransientDeliveryError(
             "This send never finished (PIN Verify stopped while sending); it is unknown whether "
@@ -402,85 +406,26 @@ class VerificationService:
                     code=RefusalCode.STALE,
                 )
             policy = await self._policy(session, verification)
-            result, notice, event = await self._check(session, verification, entry, now)
-            if event is not None:
+            decision = await decide_check(
+                session, verification=verification, entry=entry, key=self._key, now=now
+            )
+            if decision.event is not None:
                 repo.append_audit_event(
                     session=session,
                     team_id=verification.team_id,
                     verification_id=verification_id,
                     actor_user_id=actor_user_id,
-                    kind=event,
+                    kind=decision.event,
                     at=now,
                     detail={
-                        "result": result.value,
+                        "result": decision.result.value,
                         "failed_checks": verification.failed_checks,
                         "max_attempts": verification.max_attempts,
                     },
                 )
             await session.flush()
             snapshot = await self._snapshot(session, verification, policy)
-            return CheckOutcome(result=result, notice=notice, snapshot=snapshot)
-
-    async def _check(
-        self, session: AsyncSession, verification: Verification, entry: str | None, now: datetime
-    ) -> tuple[CheckResult, str, AuditKind | None]:
-        """Decide one check; returns the result, the agent's notice and the audit event kind."""
-        if verification.state == "verified":
-            return CheckResult.ALREADY_VERIFIED, "Already verified.", None
-        if verification.state == "locked":
-            return CheckResult.LOCKED, "Locked: too many wrong codes.", AuditKind.CODE_CHECK_REFUSED
-        send = await repo.live_code_send(session=session, verification_id=verification.id)
-        if send is None or send.code_hash is None:
-            raise VerificationRefused(
-                "There is no live code to check: send one first.", code=RefusalCode.NO_CODE
-            )
-        typed = normalise_entry(entry, length=send.code_length)
-        if not typed.digits and typed.problem is None:
-            notice = "Type the code the caller reads back, then press Check code."
-            return CheckResult.EMPTY, notice, None
-        if now >= send.expires_at:
-            send.status = "expired"
-            send.code_hash = None
-            verification.last_check = "expired"
-            notice = "That code has expired. Press Resend to send a new one."
-            return CheckResult.EXPIRED, notice, AuditKind.CODE_EXPIRED
-        if typed.problem is None and code_matches(
-            key=self._key,
-            verification_id=verification.id,
-            seq=send.seq,
-            code=typed.digits,
-            stored=send.code_hash,
-        ):
-            if not await repo.mark_verified(
-                session=session, verification_id=verification.id, at=now
-            ):
-                await session.refresh(verification)
-                return CheckResult.ALREADY_VERIFIED, "Already verified.", None
-            send.status = "used"
-            send.code_hash = None
-            await session.refresh(verification)
-            where = "phone" if send.channel == Channel.SMS else "mailbox"
-            notice = f"Code verified: the caller controls the contact's {where}."
-            return CheckResult.VERIFIED, notice, AuditKind.CODE_VERIFIED
-        counted = await repo.record_check_failure(
-            session=session,
-            verification_id=verification.id,
-            outcome="malformed" if typed.problem else "wrong",
-        )
-        await session.refresh(verification)
-        if counted is None or counted[1] == "locked":
-            await repo.void_code_sends(
-                session=session, verification_id=verification.id, status="voided"
-            )
-            notice = (
-                f"Wrong code. Locked after {verification.failed_checks} wrong codes: do not "
-                "verify this caller. Mark the verification Incomplete."
-            )
-            return CheckResult.LOCKED, notice, AuditKind.VERIFICATION_LOCKED
-        left = verification.max_attempts - counted[0]
-        reason = typed.problem or "Wrong code."
-        notice = f"{reason} {left} attempt{'s' if left != 1 else ''} left."
-        return CheckResult.WRONG, notice, AuditKind.CODE_CHECK_FAILED
+            return CheckOutcome(result=decision.result, notice=decision.notice, snapshot=snapshot)
 
     # --- close ------------------------------------------------------------------------------
 
@@ -506,10 +451,10 @@ class VerificationService:
             if snapshot.code_expired:
                 # Kept as "expired", so a later redraw (note status) still says so.
                 await repo.void_code_sends(
-                    session=session, verification_id=verification_id, status="expired"
+                    session=session, verification_id=verification_id, status=SendStatus.EXPIRED
                 )
             await repo.void_code_sends(
-                session=session, verification_id=verification_id, status="voided"
+                session=session, verification_id=verification_id, status=SendStatus.VOIDED
             )
             repo.append_audit_event(
                 session=session,

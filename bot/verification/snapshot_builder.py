@@ -6,10 +6,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.channels import Channel
 from bot.masking import mask_destination, mask_email, mask_phone
 from bot.tickets.notes import ticket_snapshot
 from bot.verification.destinations import destination_edited
-from bot.verification.snapshots import Channel, SendSnapshot, VerificationSnapshot
+from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
+from bot.verification.states import Outcome, SendStatus, VerificationState
 from bot.workspace.policy import Policy
 from storage import repositories as repo
 from storage.models import Verification
@@ -32,7 +34,7 @@ async def build_snapshot(
             seq=latest.seq,
             channel=channel,
             masked_destination=mask_destination(latest.channel, latest.destination),
-            status=latest.status,
+            status=SendStatus(latest.status),
             provider=latest.provider,
             created_at=latest.created_at,
             sent_at=latest.sent_at,
@@ -41,8 +43,8 @@ async def build_snapshot(
             delivery_status=latest.delivery_status,
             delivery_error=latest.delivery_error,
         )
-        expired = latest.status == "expired" or (
-            latest.status == "sent" and now >= latest.expires_at
+        expired = latest.status == SendStatus.EXPIRED or (
+            latest.status == SendStatus.SENT and now >= latest.expires_at
         )
     return VerificationSnapshot(
         id=verification.id,
@@ -53,13 +55,13 @@ async def build_snapshot(
         company=verification.company,
         masked_phone=mask_phone(verification.phone_e164) if verification.phone_e164 else None,
         masked_email=mask_email(verification.email) if verification.email else None,
-        state=verification.state,
+        state=VerificationState(verification.state),
         last_check=verification.last_check,
         failed_checks=verification.failed_checks,
         max_attempts=verification.max_attempts,
         sends_left=max(policy.max_sends - verification.sends_count, 0),
         next_seq=verification.sends_count + 1,
-        outcome=verification.outcome,
+        outcome=Outcome(verification.outcome) if verification.outcome else None,
         created_at=verification.created_at,
         verified_at=verification.verified_at,
         closed_at=verification.closed_at,

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from bot.delivery.channels import Channel
+from bot.verification.states import CheckResult, Outcome, SendStatus, VerificationState
 from providers.errors import DeliveryError
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
-
-    @property
-    def label(self) -> str:
-        return "SMS" if self is Channel.SMS else "email"
-
-
-class Outcome(StrEnum):
-    COMPLETED = "completed"
-    INCOMPLETE = "incomplete"
-
 
 DESTINATION_NOT_ON_RECORD = "⚠ sent to a destination not on record"
 
@@ -31,7 +17,7 @@ class SendSnapshot:
     seq: int
     channel: Channel
     masked_destination: str
-    status: str  # sending | sent | failed | voided | used | expired
+    status: SendStatus
     provider: str
     created_at: datetime
     sent_at: datetime | None
@@ -68,13 +54,13 @@ class VerificationSnapshot:
     company: str
     masked_phone: str | None
     masked_email: str | None
-    state: str  # awaiting_send | code_sent | verified | locked
+    state: VerificationState
     last_check: str | None
     failed_checks: int
     max_attempts: int
     sends_left: int
     next_seq: int
-    outcome: str | None
+    outcome: Outcome | None
     created_at: datetime
     verified_at: datetime | None
     closed_at: datetime | None
@@ -103,28 +89,19 @@ class VerificationSnapshot:
 
     @property
     def check_summary(self) -> str:
-        if self.state == "verified":
+        if self.state == VerificationState.VERIFIED:
             return "code verified"
-        if self.state == "locked":
+        if self.state == VerificationState.LOCKED:
             return f"locked after {self.failed_checks} wrong codes"
         if self.latest_send is None:
             return "no code sent"
-        if self.latest_send.status == "failed" or self.latest_send.undelivered:
+        if self.latest_send.status == SendStatus.FAILED or self.latest_send.undelivered:
             return "code not delivered"
         if self.code_expired:
             return "code expired unchecked"
         if self.failed_checks:
             return f"not verified ({self.failed_checks} wrong)"
         return "code not checked"
-
-
-class CheckResult(StrEnum):
-    VERIFIED = "verified"
-    WRONG = "wrong"
-    LOCKED = "locked"
-    EXPIRED = "expired"
-    EMPTY = "empty"
-    ALREADY_VERIFIED = "already_verified"
 
 
 @dataclass(frozen=True)
@@ -166,7 +143,7 @@ def supervisor_report(snapshot: VerificationSnapshot, *, channel: str) -> dict[s
         "method": send.channel.value if send else None,
         "masked_destination": send.masked_destination if send else None,
         "check": snapshot.check_summary,
-        "verified": snapshot.state == "verified",
+        "verified": snapshot.state == VerificationState.VERIFIED,
         "failed_checks": snapshot.failed_checks,
         "outcome": snapshot.outcome,
         "opened_at": iso(snapshot.created_at),

@@ -11,11 +11,13 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery.channels import Channel
 from bot.deps import Deps, deps_from
 from bot.errors import VerificationRefused
 from bot.locks import KeyedLocks
 from bot.verification.service import VerificationService
-from bot.verification.snapshots import Channel, Outcome, VerificationSnapshot
+from bot.verification.snapshots import VerificationSnapshot
+from bot.verification.states import Outcome
 from commands.access import agent_or_refuse
 from commands.blocks import as_dicts
 from commands.card.views import MOVED_TEXT, card_fallback_text, moved_card, verification_card

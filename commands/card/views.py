@@ -19,13 +19,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.delivery.channels import Channel
 from bot.delivery.providers import provider_label
-from bot.verification.snapshots import (
-    DESTINATION_NOT_ON_RECORD,
-    Channel,
-    SendSnapshot,
-    VerificationSnapshot,
-)
+from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD, SendSnapshot, VerificationSnapshot
+from bot.verification.states import SendStatus, VerificationState
 from commands.blocks import CardButton, escape, slack_time
 from commands.card.ticket_views import ticket_blocks
 from commands.ids import ActionId, BlockId, ButtonLabel
@@ -97,16 +94,16 @@ def _status_text(snapshot: VerificationSnapshot) -> str:
         return f"Closed: {str(snapshot.outcome).capitalize()} ({snapshot.check_summary})"
     if not snapshot.contact_active:
         return "⛔ Inactive contact"
-    if snapshot.state == "verified":
+    if snapshot.state == VerificationState.VERIFIED:
         return "✅ Verified"
-    if snapshot.state == "locked":
+    if snapshot.state == VerificationState.LOCKED:
         return "🔒 Locked"
     send = snapshot.latest_send
     if send is None:
         return "Ready to send a code"
-    if send.status == "sending":
+    if send.status == SendStatus.SENDING:
         return f"Sending {send.channel.label}…"
-    if send.status == "failed":
+    if send.status == SendStatus.FAILED:
         return f"⚠️ {send.channel.label} not sent"
     if send.undelivered:
         return f"⚠️ {send.channel.label} not delivered"
@@ -126,7 +123,7 @@ def _state_blocks(snapshot: VerificationSnapshot) -> list[Block]:
                 )
             )
         ]
-    if snapshot.state == "verified":
+    if snapshot.state == VerificationState.VERIFIED:
         assert snapshot.verified_at is not None
         return [
             _send_summary(snapshot),
@@ -148,7 +145,7 @@ def _state_blocks(snapshot: VerificationSnapshot) -> list[Block]:
             ),
             _actions(snapshot, [_incomplete(snapshot, primary=True)]),
         ]
-    if snapshot.state == "locked":
+    if snapshot.state == VerificationState.LOCKED:
         return [
             SectionBlock(
                 text=MarkdownTextObject(
@@ -161,7 +158,7 @@ def _state_blocks(snapshot: VerificationSnapshot) -> list[Block]:
     send = snapshot.latest_send
     if send is None:
         return [_actions(snapshot, _send_buttons(snapshot))]
-    if send.status == "failed":
+    if send.status == SendStatus.FAILED:
         return [
             SectionBlock(
                 text=MarkdownTextObject(
@@ -171,7 +168,7 @@ def _state_blocks(snapshot: VerificationSnapshot) -> list[Block]:
             ),
             _actions(snapshot, [*_send_buttons(snapshot), _incomplete(snapshot)]),
         ]
-    if send.status == "sending":
+    if send.status == SendStatus.SENDING:
         return [
             _send_summary(snapshot),
             _actions(snapshot, [_completed(snapshot), _incomplete(snapshot)]),
@@ -243,7 +240,7 @@ def _send_summary(snapshot: VerificationSnapshot) -> SectionBlock:
         )
     if send.sent_at is not None and send.delivery_status:
         text += f"\n{_delivery_line(send)}"
-    if snapshot.failed_checks and snapshot.state == "code_sent":
+    if snapshot.failed_checks and snapshot.state == VerificationState.CODE_SENT:
         text += f"\n{snapshot.attempts_left} of {snapshot.max_attempts} attempts left."
     return SectionBlock(text=MarkdownTextObject(text=text))
 
@@ -328,7 +325,10 @@ EDIT_MENU_TEXT = "Caller cannot get the code at the number or email on record?"
 def _edit_menu(snapshot: VerificationSnapshot) -> list[Block]:
     """Discouraged, so tucked in a menu; offered only while the policy allows edits and a
     code can still be sent."""
-    editable = snapshot.state in ("awaiting_send", "code_sent") and not snapshot.closed
+    editable = (
+        snapshot.state in (VerificationState.AWAITING_SEND, VerificationState.CODE_SENT)
+        and not snapshot.closed
+    )
     if not snapshot.edits_allowed or not snapshot.sends_left or not editable:
         return []
     return [
@@ -382,7 +382,7 @@ def _resend(snapshot: VerificationSnapshot) -> list[ButtonElement]:
 
 def _completed(snapshot: VerificationSnapshot) -> ButtonElement:
     confirm = None
-    if snapshot.state != "verified":
+    if snapshot.state != VerificationState.VERIFIED:
         confirm = ConfirmObject(
             title=PlainTextObject(text="Complete without a verified code?"),
             text=MarkdownTextObject(
@@ -397,7 +397,7 @@ def _completed(snapshot: VerificationSnapshot) -> ButtonElement:
         text=PlainTextObject(text=ButtonLabel.COMPLETED),
         action_id=ActionId.COMPLETED,
         value=CardButton(snapshot.id, snapshot.next_seq).encode(),
-        style="primary" if snapshot.state == "verified" else None,
+        style="primary" if snapshot.state == VerificationState.VERIFIED else None,
         confirm=confirm,
     )
 

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy
 from bot.workspace.roles import Role
 from bot.workspace.settings_form import (
@@ -97,7 +98,11 @@ def _recent_blocks(recent: Sequence[RecentVerification]) -> list[Block]:
 
 def _outcome_text(item: RecentVerification) -> str:
     if item.outcome == "completed":
-        return "✅ Completed" if item.state == "verified" else "⚠️ Completed without a code"
+        return (
+            "✅ Completed"
+            if item.state == VerificationState.VERIFIED
+            else "⚠️ Completed without a code"
+        )
     if item.outcome == "incomplete":
         return "❌ Incomplete"
     return "⏳ Open"

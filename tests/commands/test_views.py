@@ -8,12 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.verification.snapshots import (
-    Channel,
-    SendSnapshot,
-    VerificationSnapshot,
-    supervisor_report,
-)
+from bot.delivery.channels import Channel
+from bot.verification.snapshots import SendSnapshot, VerificationSnapshot, supervisor_report
 from commands.blocks import CardButton, as_dicts, escape
 from commands.card.views import verification_card
 from commands.parsing import PayloadError, decode_button

@@ -11,10 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.delivery.channels import Channel
 from bot.delivery.providers import RetryPolicy, SendRetrier
 from bot.delivery.reports import DeliveryTracker
 from bot.errors import VerificationRefused
-from bot.verification.snapshots import Channel, CheckResult
+from bot.verification.states import CheckResult
 from providers.reports import DeliveryState, DeliveryStatus
 from providers.sms.twilio import TwilioSms
 from storage import repositories as repo

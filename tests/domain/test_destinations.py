@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.delivery.channels import Channel
 from bot.errors import DestinationInvalid, VerificationRefused
 from bot.verification.destinations import DestinationEditor, EditField
-from bot.verification.snapshots import Channel, CheckResult
+from bot.verification.states import CheckResult
 from storage import repositories as repo
 from storage.db import Database
 from tests.support.service import JANE, ServiceKit, make_kit, make_policy

@@ -8,6 +8,7 @@ import pytest
 
 from bot.audit import AuditKind
 from bot.clock import ManualClock
+from bot.delivery.channels import Channel
 from bot.delivery.console import ConsoleMessageStore
 from bot.delivery.providers import Providers
 from bot.errors import TemplateTestRefused
@@ -17,7 +18,6 @@ from bot.templates.service import (
     TemplateService,
     TemplatesInvalid,
 )
-from bot.verification.snapshots import Channel
 from providers.email.console import ConsoleEmail
 from providers.sms.console import ConsoleSms
 from storage import repositories as repo

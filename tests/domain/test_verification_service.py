@@ -7,9 +7,10 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from bot.delivery.channels import Channel
 from bot.errors import VerificationRefused
 from bot.outbox.kinds import OutboxKind
-from bot.verification.snapshots import Channel, CheckResult, Outcome
+from bot.verification.states import CheckResult, Outcome
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditEvent, CodeSend, Verification
