@@ -382,7 +382,7 @@ async def open_runtime(
                 organisation=settings.pinverify_org_name,
                 providers=Providers(sms=sms, email=email),
                 default_region=settings.pinverify_default_region,
-                announcement_kind=OutboxKind.POLICY_ANNOUNCEMENT,
+                announce=True,
                 outbox_written=lambda: relay.kick(),
             ),
             destinations=DestinationEditor(

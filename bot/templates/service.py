@@ -22,6 +22,8 @@ from bot.delivery.phones import sms_refusal
 from bot.delivery.providers import Providers
 from bot.errors import TemplateTestRefused, VerificationRefused
 from bot.masking import mask_destination
+from bot.outbox.kinds import OutboxKind
+from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
 from bot.templates.rendering import MessageRenderer, MessageTemplates, TemplateField
 from bot.templates.validation import TemplateCheck, check_templates, sample_context
 from bot.workspace.policy import Policy, load_policy
@@ -82,7 +84,7 @@ class TemplateService:
         organisation: str,
         providers: Providers,
         default_region: str,
-        announcement_kind: str | None = None,
+        announce: bool = False,
         outbox_written: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
@@ -94,9 +96,9 @@ class TemplateService:
         # Tests go through the provider the workspace sends codes with (Settings), like codes.
         self._providers = providers
         self._region = default_region
-        # The outbox kind whose deliverer posts admin changes to the supervisors' channel
-        # (the Settings modal's); None: audit only.
-        self._announcement_kind = announcement_kind
+        # Post admin changes to the supervisors' channel (as Settings changes are); False:
+        # audit only.
+        self._announce_changes = announce
         self._outbox_written = outbox_written
 
     @property
@@ -334,21 +336,23 @@ class TemplateService:
         """The supervisors' post about the change, written with it (False: no channel)."""
         channel = (await self._policy(session, team_id)).supervisor_channel
         changed = _changed(old, new)
-        if not channel or not changed or self._announcement_kind is None:
+        if not channel or not changed or not self._announce_changes:
             return False
-        lines = [
-            {
-                "setting": f"{field.label} template",
-                "old": _quoted(old.source(field)),
-                "new": _quoted(new.source(field)),
-            }
+        lines = tuple(
+            SettingChangeLine(
+                setting=f"{field.label} template",
+                old=_quoted(old.source(field)),
+                new=_quoted(new.source(field)),
+            )
             for field in changed
-        ]
+        )
         repo.add_outbox_message(
             session=session,
-            kind=self._announcement_kind,
-            dedupe_key=f"{self._announcement_kind}:templates:{uuid.uuid4().hex}",
-            payload={"channel": channel, "actor_user_id": actor, "changes": lines},
+            kind=OutboxKind.POLICY_ANNOUNCEMENT,
+            dedupe_key=f"{OutboxKind.POLICY_ANNOUNCEMENT}:templates:{uuid.uuid4().hex}",
+            payload=PolicyAnnouncement(
+                channel=channel, actor_user_id=actor, changes=lines, subject="templates"
+            ).to_row(),
             at=at,
         )
         return True
@@ -363,11 +367,10 @@ def _changed(old: MessageTemplates, new: MessageTemplates) -> list[TemplateField
 
 
 def _quoted(source: str | None) -> str:
-    """A template's start for a channel post: one line, Slack's control characters escaped."""
+    """A template's start for a channel post: one line, plain words (the edge escapes)."""
     if not source:
         return "none"
     line = " ↵ ".join(part.strip() for part in source.strip().splitlines() if part.strip())
     if len(line) > _ANNOUNCED_CHARS:
         line = line[:_ANNOUNCED_CHARS] + "…"
-    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"“{line.replace('`', chr(39))}”"
+    return f"“{line}”"

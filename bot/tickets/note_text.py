@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD
+DESTINATION_NOT_ON_RECORD = "⚠ sent to a destination not on record"
 
 # Channel and assurance in every note (security-checklist §0): a reviewer reading the ticket
 # must see that email is weaker than SMS, and that neither proves identity.

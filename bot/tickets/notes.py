@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.channels import Channel
-from bot.masking import mask_destination
 from bot.outbox.kinds import OutboxKind
+from bot.outbox.payloads import NoteFailing, TicketNote
 from bot.outbox.relay import DeliveryDeferred, OutboxAttempt, OutboxDraft
 from bot.tickets.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
-from bot.verification.destinations import destination_edited
-from bot.verification.snapshots import TicketSnapshot, VerificationSnapshot
-from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy
 from providers.crm import ContactDirectory, CrmError, CrmRateLimited
 from storage import repositories as repo
 from storage.db import Database
-from storage.models import CodeSend, Verification
+from storage.models import Verification
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +41,19 @@ def close_note_key(verification_id: str) -> str:
     return f"{OutboxKind.TICKET_NOTE}:{verification_id}:closed"
 
 
-def agent_label(verification: Verification) -> str:
-    return verification.agent_name or verification.agent_user_id
-
-
 def enqueue_send_note(
     *,
     session: AsyncSession,
     verification: Verification,
-    send: CodeSend,
-    code: str,
+    facts: SendNoteFacts,
     policy: Policy,
     at: datetime,
 ) -> bool:
     """Add the "PIN sent" note for a send that went out; False when no ticket is tagged."""
     if verification.ticket_ref is None:
         return False
-    text = send_note(
-        SendNoteFacts(
-            method=Channel(send.channel).label,
-            masked_destination=mask_destination(send.channel, send.destination),
-            agent=agent_label(verification),
-            code=code if policy.code_in_ticket_note == "include" else None,
-            seq=send.seq,
-            sent_at=at,
-            verification_ref=verification.id[:8],
-            destination_edited=destination_edited(verification, send.channel),
-            edit_reason=verification.edit_reason,
-        )
-    )
-    _add(session, verification, send_note_key(verification.id, send.seq), text, policy, at)
+    key = send_note_key(verification.id, facts.seq)
+    _add(session, verification, key, send_note(facts), policy, at)
     return True
 
 
@@ -82,35 +61,14 @@ def enqueue_close_note(
     *,
     session: AsyncSession,
     verification: Verification,
-    snapshot: VerificationSnapshot,
+    facts: CloseNoteFacts,
     policy: Policy,
     at: datetime,
 ) -> bool:
     """Add the closing note (outcome, check, attempts, method, times); False without a ticket."""
-    if verification.ticket_ref is None or snapshot.closed_at is None:
+    if verification.ticket_ref is None:
         return False
-    send = snapshot.latest_send
-    text = close_note(
-        CloseNoteFacts(
-            outcome=str(snapshot.outcome),
-            check=snapshot.check_summary,
-            verified=snapshot.state == VerificationState.VERIFIED,
-            failed_checks=snapshot.failed_checks,
-            max_attempts=snapshot.max_attempts,
-            codes_sent=verification.sends_count,
-            agent=agent_label(verification),
-            method=send.channel.label if send else None,
-            masked_destination=send.masked_destination if send else None,
-            destination_edited=destination_edited(verification, send.channel if send else None),
-            edit_reason=verification.edit_reason,
-            opened_at=snapshot.created_at,
-            code_sent_at=send.sent_at if send else None,
-            verified_at=snapshot.verified_at,
-            closed_at=snapshot.closed_at,
-            verification_ref=verification.id[:8],
-        )
-    )
-    _add(session, verification, close_note_key(verification.id), text, policy, at)
+    _add(session, verification, close_note_key(verification.id), close_note(facts), policy, at)
     return True
 
 
@@ -128,16 +86,26 @@ def _add(
         kind=OutboxKind.TICKET_NOTE,
         dedupe_key=key,
         verification_id=verification.id,
-        payload={
-            "ticket_ref": verification.ticket_ref,
-            "ticket_number": verification.ticket_number,
-            "text": text,  # may hold the code (policy "include"): never log a payload
-            "agent_user_id": verification.agent_user_id,
-            "contact_name": verification.contact_name,
-            "supervisor_channel": policy.supervisor_channel,
-        },
+        payload=TicketNote(
+            ticket_ref=verification.ticket_ref,
+            ticket_number=verification.ticket_number,
+            text=text,  # may hold the code (policy "include"): never log a payload
+            agent_user_id=verification.agent_user_id,
+            contact_name=verification.contact_name,
+            supervisor_channel=policy.supervisor_channel,
+        ).to_row(),
         at=at,
     )
+
+
+@dataclass(frozen=True)
+class TicketSnapshot:
+    """The PSA ticket a verification is recorded on, and how its notes are doing."""
+
+    number: str
+    summary: str
+    url: str | None
+    note_status: str | None  # None (no note yet) | pending | written | failing: <reason>
 
 
 async def ticket_snapshot(
@@ -185,11 +153,14 @@ class TicketNoteHandler:
         self._alert_after = alert_after
 
     async def deliver(self, attempt: OutboxAttempt) -> None:
-        payload = attempt.payload
+        note = TicketNote.from_row(attempt.payload)
+        if note.text is None:
+            # Delivered before (the text is erased once the PSA has it): nothing left to write.
+            return
         try:
             receipt = await self._contacts.add_note(
-                ticket_ref=str(payload["ticket_ref"]),
-                text=str(payload["text"]),
+                ticket_ref=note.ticket_ref,
+                text=note.text,
                 key=attempt.dedupe_key,
                 first_attempt=attempt.first,
             )
@@ -205,13 +176,14 @@ class TicketNoteHandler:
         )
 
     async def settled(self, attempt: OutboxAttempt, *, error: str | None) -> None:
-        if error is None and "text" in attempt.payload:
+        note = TicketNote.from_row(attempt.payload)
+        if error is None and note.text is not None:
             # Delivered: the PSA has the text; the database keeps no copy of a code.
             async with self._db.transaction() as session:
                 await repo.scrub_outbox_payload(
                     session=session,
                     message_id=attempt.message_id,
-                    payload={k: v for k, v in attempt.payload.items() if k != "text"},
+                    payload=note.model_dump(mode="json", exclude={"text"}),
                 )
         if self._on_settled is not None and attempt.verification_id is not None:
             await self._on_settled(attempt.verification_id)
@@ -219,33 +191,37 @@ class TicketNoteHandler:
     def escalate(self, attempt: OutboxAttempt, *, error: str) -> list[OutboxDraft]:
         if attempt.attempts + 1 != self._alert_after:
             return []
-        payload = attempt.payload
-        facts: dict[str, Any] = {
-            "contact_name": payload.get("contact_name", ""),
-            "ticket_number": payload.get("ticket_number", ""),
-            "failures": self._alert_after,
-            "error": error,
-            "verification_id": attempt.verification_id,
-        }
+        note = TicketNote.from_row(attempt.payload)
+        notice = NoteFailing(
+            channel=note.agent_user_id,
+            audience="agent",
+            contact_name=note.contact_name,
+            ticket_number=note.ticket_number,
+            failures=self._alert_after,
+            error=error,
+            verification_id=attempt.verification_id,
+        )
         drafts = [
             OutboxDraft(
                 kind=OutboxKind.NOTE_FAILING,
                 dedupe_key=f"{OutboxKind.NOTE_FAILING}:agent:{attempt.dedupe_key}",
-                payload={**facts, "channel": payload["agent_user_id"], "audience": "agent"},
+                payload=notice.to_row(),
                 verification_id=attempt.verification_id,
             )
         ]
-        if payload.get("supervisor_channel"):
+        if note.supervisor_channel:
+            to_supervisors = notice.model_copy(
+                update={
+                    "channel": note.supervisor_channel,
+                    "audience": "supervisors",
+                    "agent_user_id": note.agent_user_id,
+                }
+            )
             drafts.append(
                 OutboxDraft(
                     kind=OutboxKind.NOTE_FAILING,
                     dedupe_key=f"{OutboxKind.NOTE_FAILING}:supervisors:{attempt.dedupe_key}",
-                    payload={
-                        **facts,
-                        "channel": payload["supervisor_channel"],
-                        "audience": "supervisors",
-                        "agent_user_id": payload["agent_user_id"],
-                    },
+                    payload=to_supervisors.to_row(),
                     verification_id=attempt.verification_id,
                 )
             )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.errors import RefusalCode, TicketProblem, VerificationRefused
-from bot.verification.ownership import require_agent, require_found, require_open
+from bot.ownership import require_agent, require_found, require_open
 from bot.workspace.policy import Policy
 from providers.crm import ContactDirectory, ContactRecord, CrmError, TicketRecord
 from storage import repositories as repo
@@ -47,16 +47,6 @@ def require_ticket(verification: Verification, policy: Policy, *, tickets_enable
         "press Create ticket, then send.",
         code=RefusalCode.TICKET_REQUIRED,
     )
-
-
-def require_active_contact(verification: Verification) -> None:
-    if not verification.contact_active:
-        raise VerificationRefused(
-            f"{verification.contact_name} is marked inactive in the PSA: codes cannot be sent "
-            "to inactive contacts. Check that you have the right person, or ask an admin to "
-            "reactivate the contact.",
-            code=RefusalCode.INACTIVE_CONTACT,
-        )
 
 
 class TicketService:

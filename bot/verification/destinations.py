@@ -21,8 +21,8 @@ from bot.delivery.channels import Channel
 from bot.delivery.phones import sms_refusal
 from bot.errors import DestinationInvalid, RefusalCode, VerificationRefused
 from bot.masking import mask_email, mask_phone
-from bot.verification.ownership import require_agent, require_found, require_open
-from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD
+from bot.ownership import require_agent, require_found, require_open
+from bot.tickets.note_text import DESTINATION_NOT_ON_RECORD
 from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo

@@ -16,6 +16,7 @@ from bot.delivery.providers import Attempts, failure_text, receipt_status
 from bot.masking import mask_destination
 from bot.tickets.notes import enqueue_send_note
 from bot.verification.destinations import destination_edited
+from bot.verification.reports import send_note_facts
 from bot.verification.states import UNDECIDED, SendStatus, VerificationState
 from bot.workspace.policy import Policy
 from providers.errors import DeliveryError
@@ -42,8 +43,7 @@ async def record_send_success(
     noted = enqueue_send_note(
         session=session,
         verification=verification,
-        send=send,
-        code=code,
+        facts=send_note_facts(verification, send, code=code, policy=policy, at=now),
         policy=policy,
         at=now,
     )

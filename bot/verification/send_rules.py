@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.channels import Channel
 from bot.delivery.phones import sms_refusal
 from bot.errors import RefusalCode, VerificationRefused
-from bot.tickets.service import require_active_contact, require_ticket
+from bot.tickets.service import require_ticket
 from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy
 from storage import repositories as repo
@@ -112,3 +112,13 @@ async def require_send_budget(
                 f"{limit}). Wait, or ask a supervisor.",
                 code=RefusalCode.SEND_BUDGET,
             )
+
+
+def require_active_contact(verification: Verification) -> None:
+    if not verification.contact_active:
+        raise VerificationRefused(
+            f"{verification.contact_name} is marked inactive in the PSA: codes cannot be sent "
+            "to inactive contacts. Check that you have the right person, or ask an admin to "
+            "reactivate the contact.",
+            code=RefusalCode.INACTIVE_CONTACT,
+        )

@@ -26,12 +26,13 @@ from bot.delivery.providers import (
 )
 from bot.errors import RefusalCode, VerificationRefused
 from bot.outbox.kinds import OutboxKind
+from bot.ownership import require_agent, require_found, require_open
 from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
 from bot.templates.service import load_templates
 from bot.tickets.notes import enqueue_close_note
 from bot.verification.checking import decide_check
 from bot.verification.codes import generate_code, hash_code
-from bot.verification.ownership import require_agent, require_found, require_open
+from bot.verification.reports import close_note_facts, supervisor_report
 from bot.verification.send_records import (
     edit_flag,
     edited_destination_detail,
@@ -46,7 +47,6 @@ from bot.verification.snapshots import (
     CloseOutcome,
     SendOutcome,
     VerificationSnapshot,
-    supervisor_report,
 )
 from bot.verification.states import Outcome, SendStatus
 from bot.workspace.policy import Policy, load_policy
@@ -470,7 +470,11 @@ class VerificationService:
                 },
             )
             noted = enqueue_close_note(
-                session=session, verification=verification, snapshot=snapshot, policy=policy, at=now
+                session=session,
+                verification=verification,
+                facts=close_note_facts(verification, snapshot, closed_at=now),
+                policy=policy,
+                at=now,
             )
             if policy.supervisor_channel:
                 repo.add_outbox_message(
@@ -478,7 +482,7 @@ class VerificationService:
                     kind=OutboxKind.SUPERVISOR_POST,
                     dedupe_key=f"{OutboxKind.SUPERVISOR_POST}:{verification_id}",
                     verification_id=verification_id,
-                    payload=supervisor_report(snapshot, channel=policy.supervisor_channel),
+                    payload=supervisor_report(snapshot, channel=policy.supervisor_channel).to_row(),
                     at=now,
                 )
         if policy.supervisor_channel or noted:

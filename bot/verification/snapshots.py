@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.delivery.channels import Channel
+from bot.tickets.notes import TicketSnapshot
 from bot.verification.states import CheckResult, Outcome, SendStatus, VerificationState
 from providers.errors import DeliveryError
-
-DESTINATION_NOT_ON_RECORD = "⚠ sent to a destination not on record"
 
 
 @dataclass(frozen=True)
@@ -30,16 +29,6 @@ class SendSnapshot:
     @property
     def undelivered(self) -> bool:
         return self.delivery_status in ("undelivered", "failed")
-
-
-@dataclass(frozen=True)
-class TicketSnapshot:
-    """The PSA ticket a verification is recorded on, and how its notes are doing."""
-
-    number: str
-    summary: str
-    url: str | None
-    note_status: str | None  # None (no note yet) | pending | written | failing: <reason>
 
 
 @dataclass(frozen=True)
@@ -125,31 +114,3 @@ class SendOutcome:
 class CloseOutcome:
     already_closed: bool
     snapshot: VerificationSnapshot
-
-
-def supervisor_report(snapshot: VerificationSnapshot, *, channel: str) -> dict[str, object]:
-    """The frozen facts of a closed verification, as the supervisors' post will show them."""
-    send = snapshot.latest_send
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "channel": channel,
-        "verification_id": snapshot.id,
-        "contact_name": snapshot.contact_name,
-        "company": snapshot.company,
-        "agent_user_id": snapshot.agent_user_id,
-        "method": send.channel.value if send else None,
-        "masked_destination": send.masked_destination if send else None,
-        "check": snapshot.check_summary,
-        "verified": snapshot.state == VerificationState.VERIFIED,
-        "failed_checks": snapshot.failed_checks,
-        "outcome": snapshot.outcome,
-        "opened_at": iso(snapshot.created_at),
-        "code_sent_at": iso(send.sent_at) if send else None,
-        "verified_at": iso(snapshot.verified_at),
-        "closed_at": iso(snapshot.closed_at),
-        "destination_edited": snapshot.destination_edited,
-        "edit_reason": snapshot.edit_reason,
-    }

@@ -21,6 +21,7 @@ from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.errors import SettingsInvalid
 from bot.outbox.kinds import OutboxKind
+from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database
@@ -233,8 +234,7 @@ def _column_value(change: SettingChange) -> Any:
 
 
 def describe_value(setting: str, value: Any, choices: SettingsChoices) -> str:
-    """A value as admins read it, as mrkdwn safe to post in a channel: escaped, and no
-    mention that pings anyone (a channel link is fine)."""
+    """A value as admins read it, in plain words (the edge escapes and links channels)."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if setting == "code_ttl_seconds":
@@ -242,16 +242,12 @@ def describe_value(setting: str, value: Any, choices: SettingsChoices) -> str:
     if setting == "code_length":
         return f"{value} digits"
     if setting == "supervisor_channel":
-        return f"<#{value}>" if value else "none"
+        return str(value) if value else "none"
     if setting == "agent_usergroup":
-        return _escaped(choices.usergroup_label(value))
+        return choices.usergroup_label(value)
     if setting == "sms_allowed_countries":
         return ", ".join(value)
-    return _escaped(str(value))
-
-
-def _escaped(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return str(value)
 
 
 Announcement = dict[str, Any]
@@ -315,9 +311,16 @@ async def _save_once(
         )
         lines = []
         for change in changes:
-            old = describe_value(change.setting, change.old, choices)
-            new = describe_value(change.setting, change.new, choices)
-            lines.append({"setting": SETTING_LABELS[change.setting], "old": old, "new": new})
+            is_channel = change.setting == "supervisor_channel"
+            lines.append(
+                SettingChangeLine(
+                    setting=SETTING_LABELS[change.setting],
+                    old=describe_value(change.setting, change.old, choices),
+                    new=describe_value(change.setting, change.new, choices),
+                    old_channel=change.old if is_channel and change.old else None,
+                    new_channel=change.new if is_channel and change.new else None,
+                )
+            )
             repo.append_audit_event(
                 session=session,
                 team_id=team_id,
@@ -339,7 +342,9 @@ async def _save_once(
                 session=session,
                 kind=OutboxKind.POLICY_ANNOUNCEMENT,
                 dedupe_key=f"{OutboxKind.POLICY_ANNOUNCEMENT}:{batch}:{channel}",
-                payload={"channel": channel, "actor_user_id": actor_user_id, "changes": lines},
+                payload=PolicyAnnouncement(
+                    channel=channel, actor_user_id=actor_user_id, changes=tuple(lines)
+                ).to_row(),
                 at=now,
             )
     return changes, bool(channels)

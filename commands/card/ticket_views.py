@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -107,17 +105,4 @@ def create_ticket_modal(snapshot: VerificationSnapshot, *, psa_label: str) -> Vi
                 ),
             ),
         ],
-    )
-
-
-def note_failing_text(report: Mapping[str, object]) -> str:
-    """A ticket note keeps failing: told once to the agent and the supervisors (no code)."""
-    contact = escape(str(report.get("contact_name") or "the caller"))
-    ticket = escape(str(report.get("ticket_number") or "?"))
-    error = escape(str(report.get("error") or "unknown error"))
-    who = f" (agent <@{report['agent_user_id']}>)" if report.get("agent_user_id") else ""
-    return (
-        f"⚠️ The PIN Verify note for {contact} on ticket #{ticket}{who} has failed "
-        f"{report.get('failures')} times: {error}\nPIN Verify keeps retrying and will not drop "
-        "it; if the ticket must show the verification now, add the note by hand."
     )

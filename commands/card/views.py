@@ -21,7 +21,8 @@ from slack_sdk.models.blocks import (
 
 from bot.delivery.channels import Channel
 from bot.delivery.providers import provider_label
-from bot.verification.snapshots import DESTINATION_NOT_ON_RECORD, SendSnapshot, VerificationSnapshot
+from bot.tickets.note_text import DESTINATION_NOT_ON_RECORD
+from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
 from bot.verification.states import SendStatus, VerificationState
 from commands.blocks import CardButton, escape, slack_time
 from commands.card.ticket_views import ticket_blocks

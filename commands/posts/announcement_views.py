@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
-from slack_sdk.models.blocks import (
-    Block,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
+from commands.blocks import escape
 
 
-def settings_announcement(payload: Mapping[str, object]) -> list[Block]:
+def settings_announcement(announcement: PolicyAnnouncement) -> list[Block]:
     """An admin's change as the supervisors see it: who, and each old → new.
 
-    The payload's texts are mrkdwn already made safe by whoever wrote the outbox row
-    (describe_value for settings, the template service for templates): escaping them again
-    here would show `&amp;lt;` to supervisors."""
-    changes = payload.get("changes")
-    rows = changes if isinstance(changes, list) else []
+    The payload holds plain words; everything is escaped here, so an admin's template text
+    or a user group's name can never become a mention or a link in the channel."""
     lines = [
-        f"• *{row['setting']}*: {row['old']} → {row['new']}"
-        for row in rows
-        if isinstance(row, dict)
+        f"• *{escape(change.setting)}*: {_value(change.old, change.old_channel)} → "
+        f"{_value(change.new, change.new_channel)}"
+        for change in announcement.changes
     ]
     return [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"⚙️ <@{payload['actor_user_id']}> changed PIN Verify settings:"
+                text=f"⚙️ <@{announcement.actor_user_id}> changed PIN Verify settings:"
             )
         ),
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000] or "(no details)")),
     ]
 
 
-def settings_announcement_text(payload: Mapping[str, object]) -> str:
-    changes = payload.get("changes")
-    count = len(changes) if isinstance(changes, list) else 0
+def settings_announcement_text(announcement: PolicyAnnouncement) -> str:
+    count = len(announcement.changes)
     return f"PIN Verify settings changed ({count} setting{'s' if count != 1 else ''})"
+
+
+def _value(words: str, channel: str | None) -> str:
+    if channel:
+        return f"<#{channel}>"  # a channel link notifies nobody
+    # Backticks would open a code span in the middle of a quoted template.
+    return escape(words).replace("`", "'")
+
+
+__all__ = ["SettingChangeLine", "settings_announcement", "settings_announcement_text"]

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbox.relay import Deliverer, DeliveryDeferred
-from commands.card.ticket_views import note_failing_text
+from bot.outbox.payloads import NoteFailing
+from bot.outbox.relay import Deliverer
+from commands.blocks import escape
+from commands.posts.supervisors import post_or_defer
 
 
 def note_failing_deliverer(client: AsyncWebClient) -> Deliverer:
-    async def deliver(payload: dict[str, Any]) -> None:
-        text = note_failing_text(payload)
-        try:
-            # A user id as channel lands in the app's DM with them (chat:write only).
-            await client.chat_postMessage(channel=str(payload["channel"]), text=text)
-        except SlackApiError as exc:
-            retry_after = exc.response.headers.get("Retry-After") if exc.response else None
-            error = exc.response.get("error") if exc.response else None
-            raise DeliveryDeferred(
-                f"Slack refused the note-failing notice: {error or exc}",
-                retry_after=float(retry_after) if retry_after else None,
-            ) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryDeferred(f"Slack unreachable: {type(exc).__name__}") from exc
+    async def deliver(payload: dict[str, object]) -> None:
+        notice = NoteFailing.from_row(payload)
+        # A user id as channel lands in the app's DM with them (chat:write only).
+        await post_or_defer(
+            client, channel=notice.channel, text=note_failing_text(notice), what="note notice"
+        )
 
     return deliver
+
+
+def note_failing_text(notice: NoteFailing) -> str:
+    """A ticket note keeps failing: told once to the agent and the supervisors (no code)."""
+    contact = escape(notice.contact_name or "the caller")
+    ticket = escape(notice.ticket_number or "?")
+    error = escape(notice.error or "unknown error")
+    who = f" (agent <@{notice.agent_user_id}>)" if notice.agent_user_id else ""
+    return (
+        f"⚠️ The PIN Verify note for {contact} on ticket #{ticket}{who} has failed "
+        f"{notice.failures} times: {error}\nPIN Verify keeps retrying and will not drop "
+        "it; if the ticket must show the verification now, add the note by hand."
+    )

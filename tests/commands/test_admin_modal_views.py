@@ -10,7 +10,7 @@ from bot.delivery.channels import Channel
 from bot.templates.rendering import MessageRenderer, TemplateField, default_templates
 from bot.templates.validation import check_templates
 from bot.verification.destinations import EditForm
-from bot.verification.snapshots import supervisor_report
+from bot.verification.reports import supervisor_report
 from commands.blocks import CardButton, notice_modal
 from commands.card.destination import destination_modal
 from commands.card.views import EDIT_MENU_TEXT, verification_card

@@ -9,7 +9,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.delivery.channels import Channel
-from bot.verification.snapshots import SendSnapshot, VerificationSnapshot, supervisor_report
+from bot.verification.reports import supervisor_report
+from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
 from commands.blocks import CardButton, as_dicts, escape
 from commands.card.views import verification_card
 from commands.parsing import PayloadError, decode_button

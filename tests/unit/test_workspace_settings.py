@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import SettingsInvalid
+from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
 from bot.workspace.policy import Policy
 from bot.workspace.roles import Role
 from bot.workspace.settings_form import (
@@ -133,23 +134,36 @@ def test_warnings_name_each_unsafe_setting() -> None:
     assert unsafe_settings(safe) == []
 
 
-def test_announced_values_are_safe_mrkdwn_without_pings() -> None:
+def test_announced_values_are_plain_in_the_domain_and_safe_mrkdwn_without_pings() -> None:
     choices = SettingsChoices(
         sms_providers=(),
         email_providers=(),
         usergroups=(UsergroupChoice(id="S0HELPDSK1", handle="help<!channel>", name=""),),
     )
-    assert describe_value("agent_usergroup", "S0HELPDSK1", choices) == "@help&lt;!channel&gt;"
-    assert describe_value("supervisor_channel", "C0SUPERVIS", choices) == "<#C0SUPERVIS>"
+    # The domain keeps plain words; Slack markup is the edge's job.
+    assert describe_value("agent_usergroup", "S0HELPDSK1", choices) == "@help<!channel>"
+    assert describe_value("supervisor_channel", "C0SUPERVIS", choices) == "C0SUPERVIS"
     assert describe_value("supervisor_channel", None, choices) == "none"
     blocks = settings_announcement(
-        {
-            "actor_user_id": "U0ADMIN001",
-            "changes": [{"setting": "Supervisors' channel", "old": "none", "new": "<#C0S>"}],
-        }
+        PolicyAnnouncement(
+            channel="C0SUPERVIS",
+            actor_user_id="U0ADMIN001",
+            changes=(
+                SettingChangeLine(
+                    setting="Supervisors' channel", old="none", new="C0S", new_channel="C0S"
+                ),
+                SettingChangeLine(
+                    setting="Who may verify",
+                    old="Everyone",
+                    new=describe_value("agent_usergroup", "S0HELPDSK1", choices),
+                ),
+            ),
+        )
     )
     text = str([block.to_dict() for block in blocks])
     assert "*Supervisors' channel*: none → <#C0S>" in text
+    assert "*Who may verify*: Everyone → @help&lt;!channel&gt;" in text
+    assert "<!channel>" not in text
 
 
 def test_home_views_by_role() -> None:

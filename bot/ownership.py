@@ -1,4 +1,5 @@
-"""Who may act on a verification, and while it is open: the refusals every action shares."""
+"""Who may act on a verification, and while it is open: the refusals every action shares
+(the card's buttons, tickets, destination edits)."""
 
 from __future__ import annotations
 
