@@ -6,6 +6,7 @@ appends one row in the same transaction as the change itself.
 
 from __future__ import annotations
 
+from bot.audit.details import send_detail
 from bot.audit.kinds import AuditKind
 
-__all__ = ["AuditKind"]
+__all__ = ["AuditKind", "send_detail"]

@@ -18,12 +18,9 @@ from typing import Generic, TypeVar
 from bot.delivery.channels import Channel
 from bot.errors import RefusalCode, VerificationRefused
 from bot.settings import EMAIL_CREDENTIALS, SMS_CREDENTIALS
-from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
-from providers.email import EmailMessage, EmailSender
+from providers.email import EmailSender
 from providers.errors import DeliveryError, FailureReason
-from providers.sms import SmsMessage, SmsSender
-from providers.sms.segments import count_segments
-from storage.models import CodeSend
+from providers.sms import SmsSender
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -192,29 +189,3 @@ def failure_text(error: DeliveryError, *, channel: str, masked_destination: str)
             "unsubscribed) — try SMS."
         )
     return error.message
-
-
-def render_outgoing(
-    renderer: MessageRenderer, templates: MessageTemplates, send: CodeSend, context: MessageContext
-) -> tuple[SmsMessage | EmailMessage, dict[str, object]]:
-    """The message for `send`, and what the audit log keeps about its shape (never the text):
-    an SMS's encoding and segment count, whether an email has an HTML part."""
-    # One key per (verification, send number): every retry of this send reuses it.
-    key = f"{send.verification_id}:{send.seq}"
-    if send.channel == Channel.SMS:
-        body = renderer.render_sms(templates, context)
-        segments = count_segments(body)
-        shape: dict[str, object] = {
-            "encoding": segments.encoding.value,
-            "segments": segments.segments,
-        }
-        return SmsMessage(to=send.destination, body=body, idempotency_key=key), shape
-    rendered = renderer.render_email(templates, context)
-    message = EmailMessage(
-        to=send.destination,
-        subject=rendered.subject,
-        text_body=rendered.text_body,
-        html_body=rendered.html_body,
-        idempotency_key=key,
-    )
-    return message, {"html": rendered.html_body is not None}

@@ -13,10 +13,9 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bot.audit import AuditKind
+from bot.audit import AuditKind, send_detail
 from bot.clock import Clock
 from bot.masking import BULLETS, mask_email
-from bot.verification.send_records import send_detail
 from providers.reports import DeliveryState, DeliveryStatus
 from storage import repositories as repo
 from storage.db import Database

@@ -10,7 +10,12 @@ from typing import Any
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.delivery.channels import Channel
 from bot.templates.rules import TEMPLATE_VARIABLES, require_allowed
+from providers.email import EmailMessage
+from providers.sms import SmsMessage
+from providers.sms.segments import count_segments
+from storage.models import CodeSend
 
 TEMPLATE_DIR = Path(__file__).parent / "defaults"
 _CACHE_LIMIT = 256
@@ -154,3 +159,29 @@ class MessageRenderer:
                 self._compiled.clear()
             template = self._compiled[key] = env.from_string(source)
         return template
+
+
+def render_outgoing(
+    renderer: MessageRenderer, templates: MessageTemplates, send: CodeSend, context: MessageContext
+) -> tuple[SmsMessage | EmailMessage, dict[str, object]]:
+    """The message for `send`, and what the audit log keeps about its shape (never the text):
+    an SMS's encoding and segment count, whether an email has an HTML part."""
+    # One key per (verification, send number): every retry of this send reuses it.
+    key = f"{send.verification_id}:{send.seq}"
+    if send.channel == Channel.SMS:
+        body = renderer.render_sms(templates, context)
+        segments = count_segments(body)
+        shape: dict[str, object] = {
+            "encoding": segments.encoding.value,
+            "segments": segments.segments,
+        }
+        return SmsMessage(to=send.destination, body=body, idempotency_key=key), shape
+    rendered = renderer.render_email(templates, context)
+    message = EmailMessage(
+        to=send.destination,
+        subject=rendered.subject,
+        text_body=rendered.text_body,
+        html_body=rendered.html_body,
+        idempotency_key=key,
+    )
+    return message, {"html": rendered.html_body is not None}

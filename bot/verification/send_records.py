@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit import AuditKind
+from bot.audit import AuditKind, send_detail
 from bot.delivery.channels import Channel
 from bot.delivery.providers import Attempts, failure_text, receipt_status
 from bot.masking import mask_destination
@@ -146,14 +146,3 @@ def edited_destination_detail(verification: Verification, channel: Channel) -> d
 
 def edit_flag(edited: bool, reason: str | None) -> dict[str, object]:
     return {"destination_not_on_record": True, "edit_reason": reason} if edited else {}
-
-
-def send_detail(send: CodeSend, **extra: object) -> dict[str, object]:
-    """What the audit log keeps about a send: the destination masked, never the code."""
-    return {
-        "seq": send.seq,
-        "channel": send.channel,
-        "destination": mask_destination(send.channel, send.destination),
-        "provider": send.provider,
-        **extra,
-    }

@@ -15,19 +15,19 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit import AuditKind
+from bot.audit import AuditKind, send_detail
 from bot.clock import Clock
 from bot.delivery.channels import Channel
-from bot.delivery.providers import (
-    Attempts,
-    Providers,
-    SendRetrier,
-    render_outgoing,
-)
+from bot.delivery.providers import Attempts, Providers, SendRetrier
 from bot.errors import RefusalCode, VerificationRefused
 from bot.outbox.kinds import OutboxKind
 from bot.ownership import require_agent, require_found, require_open
-from bot.templates.rendering import MessageContext, MessageRenderer, MessageTemplates
+from bot.templates.rendering import (
+    MessageContext,
+    MessageRenderer,
+    MessageTemplates,
+    render_outgoing,
+)
 from bot.templates.service import load_templates
 from bot.tickets.notes import enqueue_close_note
 from bot.verification.checking import decide_check
@@ -38,7 +38,6 @@ from bot.verification.send_records import (
     edited_destination_detail,
     record_send_failure,
     record_send_success,
-    send_detail,
 )
 from bot.verification.send_rules import require_send_budget, require_sendable
 from bot.verification.snapshot_builder import build_snapshot
