@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
+from bot.contacts.service import ContactService
 from bot.locks import KeyedLocks
 from bot.outbox.relay import OutboxRelay
 from bot.settings import Settings
@@ -15,7 +16,6 @@ from bot.tickets.service import TicketService
 from bot.verification.destinations import DestinationEditor
 from bot.verification.service import VerificationService
 from bot.workspace.roles import Roles
-from providers.crm import ContactDirectory
 from storage.db import Database
 
 CONTEXT_KEY = "deps"
@@ -26,7 +26,7 @@ class Deps:
     settings: Settings
     db: Database
     clock: Clock
-    contacts: ContactDirectory
+    contacts: ContactService
     verifications: VerificationService
     relay: OutboxRelay
     tickets: TicketService

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot.contacts.ticket_refs import parse_ticket_reference
 from bot.errors import LookupProblem, TicketRefProblem
-from bot.tickets.refs import parse_ticket_reference
 from providers.crm import ContactQuery, LookupKind
 
 PHONE_LIKE = re.compile(r"^[+(]?[\d\s().\-/]{6,}$")

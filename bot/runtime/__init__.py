@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
 from bot.contacts.directory import BuiltinDirectory
+from bot.contacts.service import ContactService
 from bot.delivery.console import ConsoleMessageStore
 from bot.delivery.providers import Providers, SendRetrier, Sleep
 from bot.delivery.reports import DeliveryTracker, webhook_token, webhook_urls
@@ -365,7 +366,7 @@ async def open_runtime(
             settings=settings,
             db=db,
             clock=clock,
-            contacts=contacts,
+            contacts=ContactService(contacts),
             verifications=verifications,
             relay=relay,
             tickets=TicketService(db=db, clock=clock, contacts=contacts),

@@ -211,8 +211,8 @@ class TemplateService:
         destination: str,
     ) -> str:
         """Render `templates` with sample data and send them to the admin's own `destination`;
-        returns the masked destination. Raises TemplatesInvalid, TemplateTestRefused or
-        DeliveryError."""
+        returns the masked destination. Raises TemplatesInvalid, or TemplateTestRefused (also
+        when the provider refused the message)."""
         async with self._db.transaction() as session:
             policy = await self._policy(session, team_id)
             recent = await repo.count_recent_audit_events(
@@ -276,7 +276,7 @@ class TemplateService:
                 AuditKind.TEMPLATE_TEST_FAILED,
                 {"channel": channel.value, "destination": masked, "reason": exc.reason.value},
             )
-            raise
+            raise TemplateTestRefused(f"Test {channel.label} not sent: {exc.message}") from exc
         await self._audit(
             team_id,
             actor_user_id,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.audit import AuditKind
 from bot.clock import Clock
+from bot.contacts.service import crm_problem
 from bot.errors import RefusalCode, TicketProblem, VerificationRefused
 from bot.ownership import require_agent, require_found, require_open
 from bot.workspace.policy import Policy
@@ -24,12 +25,6 @@ MAX_SUMMARY = 200
 class TicketMatch:
     ticket: TicketRecord
     contact: ContactRecord
-
-
-def crm_problem(label: str, exc: CrmError) -> str:
-    if exc.transient:
-        return f"{label} is not answering right now: {exc.message} Try again in a minute."
-    return exc.message
 
 
 def require_ticket(verification: Verification, policy: Policy, *, tickets_enabled: bool) -> None:

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.contacts import ContactRecord, TicketRecord
 from bot.delivery.channels import Channel
 from bot.deps import Deps, deps_from
 from bot.errors import VerificationRefused
@@ -22,7 +23,6 @@ from commands.access import agent_or_refuse
 from commands.blocks import as_dicts
 from commands.card.views import MOVED_TEXT, card_fallback_text, moved_card, verification_card
 from commands.parsing import CardClick, parse_card_click
-from providers.crm import ContactRecord, TicketRecord
 
 log = logging.getLogger(__name__)
 

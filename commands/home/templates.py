@@ -31,7 +31,6 @@ from commands.home.template_views import (
 )
 from commands.ids import ActionId, CallbackId
 from commands.parsing import PayloadError
-from providers.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +161,6 @@ async def _send_test(
         )
     except TemplateTestRefused as refused:
         return _typed(form, notice=refused.message)
-    except DeliveryError as exc:
-        return _typed(form, notice=f"Test {channel.label} not sent: {exc.message}")
     return _typed(
         form, notice=f"Test {channel.label} sent to {masked} with sample data (code 482913)."
     )

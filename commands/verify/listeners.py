@@ -9,15 +9,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.contacts.lookup import TicketLookup, parse_lookup
 from bot.deps import Deps, deps_from
-from bot.errors import LookupProblem, TicketProblem
-from bot.tickets.service import crm_problem
+from bot.errors import ContactsUnavailable, LookupProblem, TicketProblem
 from commands.access import agent_or_refuse
 from commands.blocks import as_dicts, escape
 from commands.card.listeners import open_card
 from commands.ids import ActionId
 from commands.parsing import VerifyCommand, parse_contact_pick, parse_verify_command
 from commands.verify.views import card_opened_text, no_match_text, pick_list
-from providers.crm import CrmError
 
 LOOKUP_LIMIT = 11  # one more than the pick list shows, to know there are more
 
@@ -53,8 +51,8 @@ async def verify(
         return
     try:
         matches = await deps.contacts.search(query, limit=LOOKUP_LIMIT)
-    except CrmError as exc:
-        await respond(text=escape(crm_problem(deps.contacts.label, exc)))
+    except ContactsUnavailable as problem:
+        await respond(text=escape(problem.message))
         return
     if not matches:
         await respond(text=no_match_text(request.text.strip()))
@@ -121,8 +119,8 @@ async def handle_pick(
         return
     try:
         contact = await deps.contacts.get(pick.contact_ref)
-    except CrmError as exc:
-        await respond(text=escape(crm_problem(deps.contacts.label, exc)), replace_original=True)
+    except ContactsUnavailable as problem:
+        await respond(text=escape(problem.message), replace_original=True)
         return
     if contact is None or not contact.active:
         await respond(

@@ -13,10 +13,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.contacts import ContactRecord
 from bot.masking import mask_email, mask_phone
 from commands.blocks import escape
 from commands.ids import ActionId, BlockId
-from providers.crm import ContactRecord
 
 MAX_PICKS = 10
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.contacts.lookup import TicketLookup, parse_lookup
+from bot.contacts.ticket_refs import parse_ticket_reference
 from bot.errors import LookupProblem, TicketRefProblem
-from bot.tickets.refs import parse_ticket_reference
 
 
 @pytest.mark.parametrize(
