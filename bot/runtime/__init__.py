@@ -46,6 +46,7 @@ from bot.workspace.roles import Roles
 from commands.card.listeners import card_redrawer
 from commands.posts.notices import note_failing_deliverer
 from commands.posts.supervisors import announcement_deliverer, supervisor_deliverer
+from commands.slack_directory import SlackWorkspaceDirectory
 from commands.webhooks.routes import WebhookSecrets, webhook_routes
 from providers.console import ConsoleSink
 from providers.crm import ContactDirectory
@@ -371,7 +372,12 @@ async def open_runtime(
             relay=relay,
             tickets=TicketService(db=db, clock=clock, contacts=contacts),
             card_locks=card_locks,
-            roles=Roles(client=client, settings=settings, db=db, clock=clock),
+            roles=Roles(
+                directory=SlackWorkspaceDirectory(client) if client else None,
+                settings=settings,
+                db=db,
+                clock=clock,
+            ),
             sms_provider_names=tuple(sms),
             email_provider_names=tuple(email),
             templates=TemplateService(

@@ -1,5 +1,8 @@
 """Who may do what: workspace admins and owners (plus PINVERIFY_ADMINS) administer, members of
-the workspace's agent user group verify. Checked on the server for every request."""
+the workspace's agent user group verify. Checked on the server for every request.
+
+The facts come from Slack through `WorkspaceDirectory`, a port the edge implements
+(commands/slack_directory.py), so the rules here never touch the Slack Web API."""
 
 from __future__ import annotations
 
@@ -8,11 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Generic, TypeVar
-
-import aiohttp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
+from typing import Generic, Protocol, TypeVar
 
 from bot.audit import AuditKind
 from bot.clock import Clock
@@ -30,6 +29,24 @@ log = logging.getLogger(__name__)
 ROLE_CACHE_TTL = timedelta(seconds=60)
 CACHE_PRUNE_AT = 5000  # entries; expired ones are dropped past this, so memory stays bounded
 T = TypeVar("T")
+
+
+class DirectoryUnavailable(Exception):
+    """The workspace directory (Slack) did not answer; `reason` is its short error name."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkspaceDirectory(Protocol):
+    """What roles need to know about a workspace's people; raises DirectoryUnavailable."""
+
+    async def is_workspace_admin(self, *, team_id: str, user_id: str) -> bool:
+        """An active admin or owner of the workspace."""
+        ...
+
+    async def usergroup_members(self, *, team_id: str, usergroup: str) -> frozenset[str]: ...
 
 
 class Role(StrEnum):
@@ -50,13 +67,13 @@ class Roles:
     def __init__(
         self,
         *,
-        client: AsyncWebClient | None,
+        directory: WorkspaceDirectory | None,
         settings: Settings,
         db: Database,
         clock: Clock,
         ttl: timedelta = ROLE_CACHE_TTL,
     ) -> None:
-        self._client = client
+        self._directory = directory
         self._settings = settings
         self._db = db
         self._clock = clock
@@ -82,22 +99,18 @@ class Roles:
     async def is_admin(self, *, team_id: str, user_id: str) -> bool:
         if user_id in self._settings.admin_user_ids:
             return True
-        client = self._client
-        if client is None:
+        directory = self._directory
+        if directory is None:
             return False
 
         async def ask_slack() -> bool:
             try:
-                answer = await client.users_info(user=user_id)
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                return await directory.is_workspace_admin(team_id=team_id, user_id=user_id)
+            except DirectoryUnavailable as exc:
                 raise RoleCheckFailed(
-                    f"PIN Verify could not check your role with Slack ({_reason(exc)}); "
+                    f"PIN Verify could not check your role with Slack ({exc.reason}); "
                     "nothing was done. Try again in a minute."
                 ) from exc
-            user = answer.get("user") or {}
-            return not user.get("deleted") and any(
-                bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")
-            )
 
         return await self._cached(self._workspace_admins, (team_id, user_id), ask_slack)
 
@@ -134,20 +147,19 @@ class Roles:
         )
 
     async def _members(self, team_id: str, usergroup: str) -> frozenset[str]:
-        client = self._client
-        if client is None:
+        directory = self._directory
+        if directory is None:
             raise RoleCheckFailed("PIN Verify has no Slack connection to check your role.")
 
         async def ask_slack() -> frozenset[str]:
             try:
-                answer = await client.usergroups_users_list(usergroup=usergroup)
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                return await directory.usergroup_members(team_id=team_id, usergroup=usergroup)
+            except DirectoryUnavailable as exc:
                 raise RoleCheckFailed(
                     "PIN Verify could not check the agent user group with Slack "
-                    f"({_reason(exc)}); nothing was done. Try again in a minute, or ask an "
+                    f"({exc.reason}); nothing was done. Try again in a minute, or ask an "
                     "admin to check Settings."
                 ) from exc
-            return frozenset(str(user) for user in answer.get("users") or [])
 
         return await self._cached(self._group_members, (team_id, usergroup), ask_slack)
 
@@ -186,9 +198,3 @@ class Roles:
                 at=self._clock.now(),
                 detail={"action": action[:100], "reason": reason},
             )
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError) and exc.response is not None:
-        return str(exc.response.get("error") or "error")
-    return type(exc).__name__
