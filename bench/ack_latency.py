@@ -139,7 +139,7 @@ async def run(requests: int, concurrency: int) -> None:
             )
             async with open_runtime(settings) as runtime, running_server(runtime.server) as app_url:
                 rows, _ = parse_contact_csv(CSV, region="US")
-                await import_contacts(rows, db=runtime.deps.db, clock=SystemClock())
+                await import_contacts(rows, db=runtime.db, clock=SystemClock())
                 url = f"{app_url}/slack/events"
                 await measure(url, emulator, 20, concurrency)
                 results.append(

@@ -1,4 +1,8 @@
-"""The one object listeners receive: everything the composition root wired together."""
+"""The one object listeners receive: the services the composition root wired together.
+
+Only services (and the settings): listeners never reach the database, the clock, the outbox
+or a provider themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.clock import Clock
 from bot.contacts.service import ContactService
 from bot.locks import KeyedLocks
-from bot.outbox.relay import OutboxRelay
 from bot.settings import Settings
 from bot.templates.service import TemplateService
 from bot.tickets.service import TicketService
 from bot.verification.destinations import DestinationEditor
 from bot.verification.service import VerificationService
 from bot.workspace.roles import Roles
-from storage.db import Database
+from bot.workspace.service import WorkspaceService
 
 CONTEXT_KEY = "deps"
 
@@ -24,19 +26,14 @@ CONTEXT_KEY = "deps"
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
-    db: Database
-    clock: Clock
     contacts: ContactService
     verifications: VerificationService
-    relay: OutboxRelay
     tickets: TicketService
     roles: Roles
+    workspace: WorkspaceService
     templates: TemplateService
     destinations: DestinationEditor
     card_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    # The provider names the server has credentials for: what Settings may choose from.
-    sms_provider_names: tuple[str, ...] = ("console",)
-    email_provider_names: tuple[str, ...] = ("console",)
 
 
 def deps_from(context: Mapping[str, Any]) -> Deps:

@@ -174,11 +174,15 @@ async def recent_failures_for_contact(
 
 
 async def recent_verifications_for_agent(
-    *, session: AsyncSession, agent_user_id: str, limit: int
+    *, session: AsyncSession, team_id: str, agent_user_id: str, limit: int
 ) -> Sequence[Verification]:
+    """The agent's latest verifications in this workspace (filtered before the LIMIT)."""
     query = (
         select(Verification)
-        .where(col(Verification.agent_user_id) == agent_user_id)
+        .where(
+            col(Verification.team_id) == team_id,
+            col(Verification.agent_user_id) == agent_user_id,
+        )
         .order_by(col(Verification.created_at).desc())
         .limit(limit)
     )

@@ -24,6 +24,11 @@ class ContactService:
         self._directory = directory
 
     @property
+    def name(self) -> str:
+        """The directory's registry name, e.g. "connectwise" or "directory"."""
+        return self._directory.name
+
+    @property
     def label(self) -> str:
         """The directory's name as agents read it, e.g. "ConnectWise PSA"."""
         return self._directory.label

@@ -43,6 +43,7 @@ from bot.verification.destinations import DestinationEditor
 from bot.verification.service import VerificationService
 from bot.workspace.policy import Policy
 from bot.workspace.roles import Roles
+from bot.workspace.service import WorkspaceService
 from commands.card.listeners import card_redrawer
 from commands.posts.notices import note_failing_deliverer
 from commands.posts.supervisors import announcement_deliverer, supervisor_deliverer
@@ -270,6 +271,9 @@ def webhook_secrets(settings: Settings, key: bytes) -> WebhookSecrets:
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
+    db: Database
+    clock: Clock
+    relay: OutboxRelay
     deps: Deps
     slack_app: AsyncApp | None
     slack_client: AsyncWebClient | None
@@ -363,23 +367,29 @@ async def open_runtime(
             deliverers=deliverers,
             poll_seconds=settings.pinverify_outbox_poll_seconds,
         )
-        deps = Deps(
+        roles = Roles(
+            directory=SlackWorkspaceDirectory(client) if client else None,
             settings=settings,
             db=db,
             clock=clock,
+        )
+        deps = Deps(
+            settings=settings,
             contacts=ContactService(contacts),
             verifications=verifications,
-            relay=relay,
             tickets=TicketService(db=db, clock=clock, contacts=contacts),
             card_locks=card_locks,
-            roles=Roles(
-                directory=SlackWorkspaceDirectory(client) if client else None,
-                settings=settings,
+            roles=roles,
+            workspace=WorkspaceService(
                 db=db,
                 clock=clock,
+                roles=roles,
+                defaults=policy_defaults,
+                sms_providers=tuple(sms),
+                email_providers=tuple(email),
+                tickets_supported=contacts.supports_tickets,
+                outbox_written=lambda: relay.kick(),
             ),
-            sms_provider_names=tuple(sms),
-            email_provider_names=tuple(email),
             templates=TemplateService(
                 db=db,
                 clock=clock,
@@ -418,14 +428,18 @@ async def open_runtime(
                 emulator, settings=settings, db=db, clock=clock, http=http, address=sandbox_at
             )
         server = create_server(
-            deps,
-            slack_app,
+            db=db,
+            relay=relay,
+            slack_app=slack_app,
             run_relay=run_relay,
             webhooks=webhooks,
             extra_routes=sandbox_routes(sandbox) if sandbox is not None else (),
         )
         yield Runtime(
             settings=settings,
+            db=db,
+            clock=clock,
+            relay=relay,
             deps=deps,
             slack_app=slack_app,
             slack_client=client,

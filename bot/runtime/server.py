@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.deps import Deps
+from bot.outbox.relay import OutboxRelay
+from storage.db import Database
 
 MAX_SLACK_BODY_BYTES = 1_000_000  # Slack's payloads are a few kB; refuse anything absurd
 HEALTH_TIMEOUT_SECONDS = 2.0
@@ -23,9 +24,10 @@ NOT_CONFIGURED = (
 
 
 def create_server(
-    deps: Deps,
-    slack_app: AsyncApp | None,
     *,
+    db: Database,
+    relay: OutboxRelay,
+    slack_app: AsyncApp | None,
     run_relay: bool = True,
     webhooks: Sequence[Route] = (),
     extra_routes: Sequence[BaseRoute] = (),
@@ -44,7 +46,7 @@ def create_server(
 
     async def healthz(_request: Request) -> Response:
         try:
-            healthy = await asyncio.wait_for(deps.db.ping(), timeout=HEALTH_TIMEOUT_SECONDS)
+            healthy = await asyncio.wait_for(db.ping(), timeout=HEALTH_TIMEOUT_SECONDS)
         except TimeoutError:
             healthy = False
         if healthy:
@@ -53,14 +55,14 @@ def create_server(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        relay = asyncio.create_task(deps.relay.run_forever()) if run_relay else None
+        relaying = asyncio.create_task(relay.run_forever()) if run_relay else None
         try:
             yield
         finally:
-            if relay is not None:
-                relay.cancel()
+            if relaying is not None:
+                relaying.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await relay
+                    await relaying
 
     return Starlette(
         routes=[

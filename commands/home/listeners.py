@@ -11,12 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
-from bot.errors import RoleCheckFailed
-from bot.workspace.policy import Policy, load_policy
-from bot.workspace.roles import Role
-from bot.workspace.settings_form import unsafe_settings
-from commands.home.views import RECENT_LIMIT, RecentVerification, home_view
-from storage import repositories as repo
+from commands.home.views import home_view
 
 log = logging.getLogger(__name__)
 
@@ -36,38 +31,13 @@ async def handle_home_opened(
 
 async def publish_home(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str) -> None:
     """Draw this user's Home tab from the database and their role, as of now."""
-    notice = None
-    try:
-        role = await deps.roles.role_of(team_id=team_id, user_id=user_id)
-    except RoleCheckFailed as failure:
-        # Show nothing privileged while Slack cannot tell us who this is.
-        role, notice = Role.NONE, failure.message
-    policy: Policy | None = None
-    async with deps.db.transaction() as session:
-        rows = await repo.recent_verifications_for_agent(
-            session=session, agent_user_id=user_id, limit=RECENT_LIMIT
-        )
-        if role is Role.ADMIN:
-            policy = await load_policy(
-                session=session, team_id=team_id, defaults=Policy.from_settings(deps.settings)
-            )
-    recent = [
-        RecentVerification(
-            contact_name=row.contact_name,
-            company=row.company,
-            outcome=row.outcome,
-            state=row.state,
-            created_at=row.created_at,
-        )
-        for row in rows
-        if row.team_id == team_id
-    ]
+    facts = await deps.workspace.home(team_id=team_id, user_id=user_id)
     view = home_view(
-        role=role,
-        recent=recent,
-        policy=policy,
-        warnings=unsafe_settings(policy) if policy is not None else (),
-        notice=notice,
+        role=facts.role,
+        recent=facts.recent,
+        policy=facts.policy,
+        warnings=facts.warnings,
+        notice=facts.notice,
     )
     try:
         await client.views_publish(user_id=user_id, view=view.to_dict())

@@ -13,12 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
 from bot.errors import NotAllowed, SettingsInvalid
-from bot.workspace.policy import Policy, load_policy
 from bot.workspace.settings_form import (
     SettingsChoices,
     SettingsForm,
     UsergroupChoice,
-    save_settings,
 )
 from commands.blocks import notice_modal
 from commands.home.listeners import publish_home
@@ -50,10 +48,7 @@ async def handle_open_settings(
         )
         return
     choices = await settings_choices(deps, client)
-    async with deps.db.transaction() as session:
-        policy = await load_policy(
-            session=session, team_id=team_id, defaults=Policy.from_settings(deps.settings)
-        )
+    policy = await deps.workspace.policy(team_id=team_id)
     await client.views_update(view_id=view_id, view=settings_modal(policy, choices).to_dict())
 
 
@@ -72,24 +67,14 @@ async def handle_submit_settings(
         await ack(response_action="errors", errors={SettingsField.REQUIRE_TICKET: refusal.message})
         return
     form = parse_settings_form(view)
-    choices = SettingsChoices(
-        sms_providers=deps.sms_provider_names,
-        email_providers=deps.email_provider_names,
-        # The groups this modal offered: Slack signs the view it sends back, and asking
-        # Slack again here would spend the 3 seconds the ack has.
-        usergroups=offered_usergroups(view),
-        tickets_supported=deps.contacts.supports_tickets,
-    )
     try:
-        changes = await save_settings(
-            db=deps.db,
-            clock=deps.clock,
+        changes = await deps.workspace.save_settings(
             team_id=team_id,
             actor_user_id=user_id,
             form=form,
-            defaults=Policy.from_settings(deps.settings),
-            choices=choices,
-            outbox_written=deps.relay.kick,
+            # The groups this modal offered: Slack signs the view it sends back, and asking
+            # Slack again here would spend the 3 seconds the ack has.
+            usergroups=offered_usergroups(view),
         )
     except SettingsInvalid as invalid:
         await ack(
@@ -120,13 +105,7 @@ async def settings_choices(deps: Deps, client: AsyncWebClient) -> SettingsChoice
             for group in answer.get("usergroups") or []
         )
         listed = True
-    return SettingsChoices(
-        sms_providers=deps.sms_provider_names,
-        email_providers=deps.email_provider_names,
-        usergroups=groups,
-        usergroups_listed=listed,
-        tickets_supported=deps.contacts.supports_tickets,
-    )
+    return deps.workspace.settings_choices(groups, listed=listed)
 
 
 def parse_settings_form(view: Mapping[str, Any]) -> SettingsForm:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -22,6 +20,7 @@ from slack_sdk.models.views import View
 from bot.verification.states import VerificationState
 from bot.workspace.policy import Policy
 from bot.workspace.roles import Role
+from bot.workspace.service import RECENT_LIMIT, RecentVerification
 from bot.workspace.settings_form import (
     SETTING_LABELS,
     SettingsChoices,
@@ -29,19 +28,6 @@ from bot.workspace.settings_form import (
 )
 from commands.blocks import escape, slack_time
 from commands.ids import ActionId, ButtonLabel
-
-RECENT_LIMIT = 10
-MAX_GROUP_OPTIONS = 99  # a static select holds 100 options; one is "Everyone"
-
-
-@dataclass(frozen=True)
-class RecentVerification:
-    contact_name: str
-    company: str
-    outcome: str | None  # completed | incomplete | None while open
-    state: str
-    created_at: datetime
-
 
 # --- App Home ----------------------------------------------------------------------------------
 

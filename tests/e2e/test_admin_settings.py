@@ -49,12 +49,12 @@ async def open_settings(bot: RunningBot, user: str = ADMIN) -> StoredView:
 
 
 async def audit(bot: RunningBot, kind: str) -> list[AuditEvent]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
 
 
 async def saved_policy(bot: RunningBot) -> WorkspacePolicy | None:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return (await session.scalars(select(WorkspacePolicy))).first()
 
 

@@ -55,12 +55,12 @@ async def send_sms(bot: RunningBot, card_query: str = "Jane Doe") -> tuple[Messa
 
 
 async def code_sends(bot: RunningBot) -> list[CodeSend]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return list((await session.scalars(select(CodeSend).order_by(CodeSend.seq))).all())
 
 
 async def audit_kinds(bot: RunningBot) -> list[str]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return [event.kind for event in await repo.list_audit_events(session=session)]
 
 

@@ -21,7 +21,7 @@ REASON = "Reason"
 
 
 async def audit(bot: RunningBot, kind: str) -> list[Any]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
 
 
@@ -48,7 +48,7 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(database_url:
 
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent by *SMS* to +1 ••• ••• 0100")
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             (sent,) = await repo.list_console_messages(session=session)
         assert sent.recipient == "+15135550100"
         (code,) = await bot.console_codes()
@@ -125,7 +125,7 @@ async def test_edit_email_and_no_edit_after_verification(database_url: str) -> N
         assert "J•••@personal.example ⚠ edited" in text and EDIT_MENU_TEXT in text
         await bot.driver.click(AGENT, card, "Send email")
         await bot.wait_text(card, "Code #1 sent by *email* to J•••@personal.example")
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             (sent,) = await repo.list_console_messages(session=session)
         assert sent.recipient == "Jane@personal.example"
         (code,) = await bot.console_codes()
@@ -209,7 +209,7 @@ async def test_edits_disabled_hide_the_menu_and_refuse_crafted_requests(
     async with running_bot(database_url, env=env) as bot:
         card = await bot.open_card("+1 513 555 7611")
         assert EDIT_MENU_TEXT not in message_text(card)
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             (row,) = [
                 e
                 for e in await repo.list_audit_events(session=session)
@@ -254,7 +254,7 @@ async def test_edits_disabled_hide_the_menu_and_refuse_crafted_requests(
 async def test_another_agents_crafted_edit_is_refused(database_url: str) -> None:
     async with running_bot(database_url) as bot:
         await bot.open_card("+1 513 555 7611")
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             (row,) = [
                 e
                 for e in await repo.list_audit_events(session=session)

@@ -57,7 +57,7 @@ async def test_sms_flow_through_twilio(
         await bot.driver.click(AGENT, card, "Completed")
         (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
         assert "code verified" in message_text(post)
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             (send,) = (await session.scalars(select(CodeSend))).all()
         assert send.provider == "twilio" and send.provider_message_id == sms.sid
     assert code not in caplog.text  # real providers never log the code
@@ -116,7 +116,7 @@ async def test_provider_errors_show_on_the_card_and_nothing_is_marked_sent(
         assert "SMS not sent to +1 ••• ••• 7611" in text
         assert "Send SMS" in find_button_labels(card)
         assert "Check code" not in find_button_labels(card)
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             (send,) = (await session.scalars(select(CodeSend))).all()
             events = await repo.list_audit_events(session=session)
         assert send.status == "failed" and send.sent_at is None and send.code_hash is None

@@ -95,7 +95,7 @@ async def send_sms(bot: RunningBot, card: Message) -> str:
 
 
 async def note_rows(bot: RunningBot, kind: str = OutboxKind.TICKET_NOTE) -> list[OutboxMessage]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return list(await repo.list_outbox_messages(session=session, kind=kind))
 
 
@@ -198,7 +198,7 @@ async def test_require_ticket_refuses_sends_until_a_ticket_is_tagged(
         await bot.driver.wait_for(lambda: len(bot.emulator.calls_to("chat.update")) >= 2)
         await asyncio.sleep(0.1)
         assert await bot.console_codes() == []
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             events = [e.kind for e in await repo.list_audit_events(session=session)]
         assert "code_send_requested" not in events
 
@@ -224,7 +224,7 @@ async def test_tagging_checks_the_ticket_exists_and_belongs_to_the_company(
         await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: "twelve"})
         await bot.wait_text(card, "is not a ticket number")
         assert "🎫 *Ticket*" not in json.dumps(card.blocks, ensure_ascii=False)
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             events = [e.kind for e in await repo.list_audit_events(session=session)]
         assert "ticket_tagged" not in events
         psa.fake.go_down()
@@ -297,7 +297,7 @@ async def test_no_duplicate_note_when_the_relay_retries_an_ambiguous_failure(
         await bot.wait_text(card, "Ticket note: failing:")
         assert len(fake.notes(number)) == 1  # it did reach the PSA
         bot.clock.advance(minutes=11)
-        bot.runtime.deps.relay.kick()
+        bot.runtime.relay.kick()
         (row,) = await wait_rows(bot, lambda rows: rows and rows[0].status == "delivered")
         assert len(fake.notes(number)) == 1
         await bot.wait_text(card, "Ticket note: written")
@@ -319,7 +319,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
         # Four more failures: the fifth tells the agent and the supervisors, once.
         for attempts in range(2, 6):
             clock.advance(minutes=11)
-            bot.runtime.deps.relay.kick()
+            bot.runtime.relay.kick()
             await wait_rows(bot, lambda rows, n=attempts: rows[1].attempts == n)  # type: ignore[misc]
         alerts = await bot.driver.wait_for(
             lambda: (
@@ -330,7 +330,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
         assert "Jane Doe" in alerts[0].text and f"ticket #{number}" in alerts[0].text
         dm = bot.emulator.dm_messages(AGENT)[-1]
         assert "failed 5 times" in dm.text and "keeps retrying" in dm.text
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             assert (
                 len(await repo.list_outbox_messages(session=session, kind=OutboxKind.NOTE_FAILING))
                 == 2
@@ -349,7 +349,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
         assert rows[1].attempts == 5
         await bot.wait_text(card, "Ticket note: written")
         # Reported once only, even though it failed more than five times in all.
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             assert (
                 len(await repo.list_outbox_messages(session=session, kind=OutboxKind.NOTE_FAILING))
                 == 2
@@ -460,7 +460,7 @@ async def test_a_verification_stays_on_its_ticket_once_a_code_was_sent(
         replies = await bot.driver.wait_for(lambda: bot.driver.ephemeral_messages(AGENT)[before:])
         assert f"Ticket #{second} was not tagged" in replies[-1].text
         assert "stays on that ticket" in message_text(reopened)
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             events = await repo.list_audit_events(session=session)
         assert [e.detail["ticket"] for e in events if e.kind == "ticket_tagged"] == [
             psa.jane_ticket

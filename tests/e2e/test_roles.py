@@ -28,7 +28,7 @@ async def test_agent_outside_the_configured_group_is_refused_verify(database_url
         card = await bot.open_card("+1 513 555 7611", user=OTHER_AGENT)
         assert "Jane Doe" in message_text(card)
         assert not [m for m in emulator.dm_messages(AGENT) if not m.is_ephemeral]
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             events = list(await repo.list_audit_events(session=session))
         refused = [e for e in events if e.kind == "access_refused"]
         assert [(e.actor_user_id, e.detail["action"]) for e in refused] == [(AGENT, "/verify")]
@@ -114,7 +114,7 @@ async def test_card_buttons_refuse_an_agent_removed_from_the_group(database_url:
         )
         assert await bot.console_codes() == []
         assert "Ready to send a code" in message_text(card)
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             events = list(await repo.list_audit_events(session=session))
         assert [e.detail["action"] for e in events if e.kind == "access_refused"] == ["send_sms"]
 

@@ -41,7 +41,7 @@ async def bot(database_url: str) -> RunningBot:
 
 
 async def count_rows(bot: RunningBot) -> tuple[int, int]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         verifications = await session.scalar(select(func.count()).select_from(Verification))
         events = await session.scalar(select(func.count()).select_from(AuditEvent))
     return int(verifications or 0), int(events or 0)
@@ -105,7 +105,7 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(database_u
         await bot.wait_text(card, "Closed as Incomplete")
 
         async def last_error() -> str | None:
-            async with bot.runtime.deps.db.transaction() as session:
+            async with bot.runtime.db.transaction() as session:
                 (row,) = await repo.list_outbox_messages(session=session)
             assert row.status == "pending"
             return row.last_error
@@ -122,7 +122,7 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(database_u
     async with running_bot(database_url, emulator=emulator, clock=clock) as bot:
         (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
         assert "Incomplete" in message_text(post) and "Jane Doe" in message_text(post)
-        async with bot.runtime.deps.db.transaction() as session:
+        async with bot.runtime.db.transaction() as session:
             (row,) = await repo.list_outbox_messages(session=session)
         assert row.status == "delivered" and row.attempts >= 1
 

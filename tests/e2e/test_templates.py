@@ -52,12 +52,12 @@ def initial_values(view: StoredView) -> dict[str, str | None]:
 
 
 async def console(bot: RunningBot) -> list[ConsoleMessage]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return list(await repo.list_console_messages(session=session))
 
 
 async def audit(bot: RunningBot, kind: str) -> list[Any]:
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
 
 
@@ -136,7 +136,7 @@ async def test_sandbox_escapes_are_refused_with_a_field_error(
     assert len(errors) == 1
     (message,) = errors.values()
     assert message.startswith("Line 1: ") and expected in message
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         assert (
             await repo.get_message_templates(session=session, team_id=bot.emulator.team.id) is None
         )
@@ -268,7 +268,7 @@ async def test_non_admin_crafted_submission_is_refused_and_audited(bot: RunningB
     assert [(e.actor_user_id, e.detail["action"]) for e in refused] == [
         (AGENT, CallbackId.EDIT_TEMPLATES.value)
     ]
-    async with bot.runtime.deps.db.transaction() as session:
+    async with bot.runtime.db.transaction() as session:
         assert await repo.get_message_templates(session=session, team_id=team) is None
     # A crafted click on the App Home button gets a refusal instead of the editor.
     click = {

@@ -80,7 +80,7 @@ async def test_state_shows_the_workspace_and_the_sample_contacts_are_seeded_once
         ("supervisors", "private"),
     ]
     assert state["commands"] == ["/verify"] and state["modals"] == [] and state["phone"] == []
-    db = page.runtime.deps.db
+    db = page.runtime.db
     async with db.transaction() as session:
         assert await repo.count_contacts(session=session) == 5
     assert await seed_sample_contacts(db, SystemClock()) == 0  # not twice, not over real data
@@ -107,8 +107,8 @@ async def test_sandbox_never_sends_real_messages(database_url: str) -> None:
         # Nothing else an admin could switch to in Settings, and no real PSA either.
         assert settings.configured_sms_providers == ("console",)
         assert settings.configured_email_providers == ("console",)
-        assert runtime.deps.sms_provider_names == ("console",)
-        assert runtime.deps.email_provider_names == ("console",)
+        offered = runtime.deps.workspace.settings_choices(())
+        assert (offered.sms_providers, offered.email_providers) == (("console",), ("console",))
         assert runtime.deps.contacts.name == "directory"
 
 

@@ -64,7 +64,7 @@ class RunningBot:
         )
 
     async def console_codes(self) -> list[str]:
-        async with self.runtime.deps.db.transaction() as session:
+        async with self.runtime.db.transaction() as session:
             bodies = [m.body for m in await repo.list_console_messages(session=session)]
         return [match.group(1) for body in bodies if (match := CODE.search(body))]
 
@@ -128,7 +128,7 @@ async def running_bot(
         ):
             rows, problems = parse_contact_csv(contacts_csv, region="US")
             assert not problems, problems
-            await import_contacts(rows, db=runtime.deps.db, clock=clock)
+            await import_contacts(rows, db=runtime.db, clock=clock)
             driver = SlackDriver(f"{app_url}/slack/events", SIGNING_SECRET, emulator, http)
             yield RunningBot(
                 emulator=emulator,
