@@ -10,15 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.contacts.service import ContactService
+from bot.contacts import ContactService
 from bot.locks import KeyedLocks
 from bot.settings import Settings
-from bot.templates.service import TemplateService
-from bot.tickets.service import TicketService
-from bot.verification.destinations import DestinationEditor
-from bot.verification.service import VerificationService
-from bot.workspace.roles import Roles
-from bot.workspace.service import WorkspaceService
+from bot.templates import TemplateService
+from bot.tickets import TicketService
+from bot.verification import DestinationEditor, VerificationService
+from bot.workspace import Roles, WorkspaceService
 
 CONTEXT_KEY = "deps"
 

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 
 MAX_PICKS = 10
 

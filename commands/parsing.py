@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from commands.blocks import CardButton
 from commands.ids import ActionId, BlockId
 

@@ -7,7 +7,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.workspace.roles import DirectoryUnavailable
+from bot.workspace import DirectoryUnavailable
 
 SLACK_TROUBLE = (SlackApiError, aiohttp.ClientError, TimeoutError)
 

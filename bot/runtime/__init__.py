@@ -16,15 +16,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 
 from bot.clock import Clock, SystemClock
-from bot.contacts.directory import BuiltinDirectory
-from bot.contacts.service import ContactService
-from bot.delivery.console import ConsoleMessageStore
-from bot.delivery.providers import Providers, SendRetrier, Sleep
-from bot.delivery.reports import DeliveryTracker, webhook_token, webhook_urls
+from bot.contacts import BuiltinDirectory, ContactService
+from bot.delivery import (
+    ConsoleMessageStore,
+    DeliveryTracker,
+    Providers,
+    SendRetrier,
+    Sleep,
+    webhook_token,
+    webhook_urls,
+)
 from bot.deps import Deps
 from bot.locks import KeyedLocks
-from bot.outbox.kinds import OutboxKind
-from bot.outbox.relay import Deliverer, OutboxHandler, OutboxRelay
+from bot.outbox import Deliverer, OutboxHandler, OutboxKind, OutboxRelay
 from bot.runtime.sandbox import (
     Sandbox,
     new_sandbox_emulator,
@@ -35,15 +39,10 @@ from bot.runtime.sandbox import (
 from bot.runtime.server import create_server
 from bot.runtime.slack_app import create_app
 from bot.settings import Settings
-from bot.templates.rendering import MessageRenderer, default_templates
-from bot.templates.service import TemplateService
-from bot.tickets.notes import TicketNoteHandler
-from bot.tickets.service import TicketService
-from bot.verification.destinations import DestinationEditor
-from bot.verification.service import VerificationService
-from bot.workspace.policy import Policy
-from bot.workspace.roles import Roles
-from bot.workspace.service import WorkspaceService
+from bot.templates import MessageRenderer, TemplateService, default_templates
+from bot.tickets import TicketNoteHandler, TicketService
+from bot.verification import DestinationEditor, VerificationService
+from bot.workspace import Policy, Roles, WorkspaceService
 from commands.card.listeners import card_redrawer
 from commands.posts.notices import note_failing_deliverer
 from commands.posts.supervisors import announcement_deliverer, supervisor_deliverer

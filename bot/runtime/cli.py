@@ -15,10 +15,8 @@ import httpx
 import uvicorn
 
 from bot.clock import SystemClock
-from bot.contacts.directory import import_contacts, parse_contact_csv
-from bot.delivery.console import ConsoleMessageStore
-from bot.delivery.providers import provider_label
-from bot.delivery.reports import webhook_urls
+from bot.contacts import import_contacts, parse_contact_csv
+from bot.delivery import ConsoleMessageStore, provider_label, webhook_urls
 from bot.errors import ConfigurationError
 from bot.runtime import (
     PROVIDER_TIMEOUT,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from bot.delivery.providers import provider_label
+from bot.delivery import provider_label
 from providers.errors import DeliveryError
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.outbox.relay import OutboxRelay
+from bot.outbox import OutboxRelay
 from storage.db import Database
 
 MAX_SLACK_BODY_BYTES = 1_000_000  # Slack's payloads are a few kB; refuse anything absurd

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.templates.rules import TEMPLATE_VARIABLES, require_allowed
 from providers.email import EmailMessage
 from providers.sms import SmsMessage

@@ -17,16 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind
 from bot.clock import Clock
-from bot.delivery.channels import Channel
-from bot.delivery.phones import sms_refusal
-from bot.delivery.providers import Providers
+from bot.delivery import Channel, Providers, sms_refusal
 from bot.errors import TemplateTestRefused, VerificationRefused
 from bot.masking import mask_destination
-from bot.outbox.kinds import OutboxKind
-from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
+from bot.outbox import OutboxKind, PolicyAnnouncement, SettingChangeLine
 from bot.templates.rendering import MessageRenderer, MessageTemplates, TemplateField
 from bot.templates.validation import TemplateCheck, check_templates, sample_context
-from bot.workspace.policy import Policy, load_policy
+from bot.workspace import Policy, load_policy
 from providers.email import EmailMessage
 from providers.errors import DeliveryError
 from providers.sms import SmsMessage

@@ -16,11 +16,16 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.kinds import OutboxKind
-from bot.outbox.payloads import NoteFailing, TicketNote
-from bot.outbox.relay import DeliveryDeferred, OutboxAttempt, OutboxDraft
+from bot.outbox import (
+    DeliveryDeferred,
+    NoteFailing,
+    OutboxAttempt,
+    OutboxDraft,
+    OutboxKind,
+    TicketNote,
+)
 from bot.tickets.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
-from bot.workspace.policy import Policy
+from bot.workspace import Policy
 from providers.crm import ContactDirectory, CrmError, CrmRateLimited
 from storage import repositories as repo
 from storage.db import Database

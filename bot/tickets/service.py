@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from bot.audit import AuditKind
 from bot.clock import Clock
-from bot.contacts.service import crm_problem
+from bot.contacts import crm_problem
 from bot.errors import RefusalCode, TicketProblem, VerificationRefused
 from bot.ownership import require_agent, require_found, require_open
-from bot.workspace.policy import Policy
+from bot.workspace import Policy
 from providers.crm import ContactDirectory, ContactRecord, CrmError, TicketRecord
 from storage import repositories as repo
 from storage.db import Database

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.errors import RefusalCode, VerificationRefused
 from bot.verification.codes import code_matches, normalise_entry
 from bot.verification.states import (

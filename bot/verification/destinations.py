@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind
 from bot.clock import Clock
-from bot.delivery.channels import Channel
-from bot.delivery.phones import sms_refusal
+from bot.delivery import Channel, sms_refusal
 from bot.errors import DestinationInvalid, RefusalCode, VerificationRefused
 from bot.masking import mask_email, mask_phone
 from bot.ownership import require_agent, require_found, require_open
-from bot.tickets.note_text import DESTINATION_NOT_ON_RECORD
+from bot.tickets import DESTINATION_NOT_ON_RECORD
 from bot.verification.states import VerificationState
-from bot.workspace.policy import Policy, load_policy
+from bot.workspace import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Verification

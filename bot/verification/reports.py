@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.masking import mask_destination
-from bot.outbox.payloads import SupervisorReport
-from bot.tickets.note_text import CloseNoteFacts, SendNoteFacts
+from bot.outbox import SupervisorReport
+from bot.tickets import CloseNoteFacts, SendNoteFacts
 from bot.verification.destinations import destination_edited
 from bot.verification.snapshots import VerificationSnapshot
 from bot.verification.states import Outcome, VerificationState
-from bot.workspace.policy import Policy
+from bot.workspace import Policy
 from storage.models import CodeSend, Verification
 
 

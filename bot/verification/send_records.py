@@ -11,14 +11,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind, send_detail
-from bot.delivery.channels import Channel
-from bot.delivery.providers import Attempts, failure_text, receipt_status
+from bot.delivery import Attempts, Channel, failure_text, receipt_status
 from bot.masking import mask_destination
-from bot.tickets.notes import enqueue_send_note
+from bot.tickets import enqueue_send_note
 from bot.verification.destinations import destination_edited
 from bot.verification.reports import send_note_facts
 from bot.verification.states import UNDECIDED, SendStatus, VerificationState
-from bot.workspace.policy import Policy
+from bot.workspace import Policy
 from providers.errors import DeliveryError
 from storage import repositories as repo
 from storage.models import CodeSend, Verification

@@ -11,12 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.channels import Channel
-from bot.delivery.phones import sms_refusal
+from bot.delivery import Channel, sms_refusal
 from bot.errors import RefusalCode, VerificationRefused
-from bot.tickets.service import require_ticket
+from bot.tickets import require_ticket
 from bot.verification.states import VerificationState
-from bot.workspace.policy import Policy
+from bot.workspace import Policy
 from storage import repositories as repo
 from storage.models import Verification
 

@@ -17,19 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind, send_detail
 from bot.clock import Clock
-from bot.delivery.channels import Channel
-from bot.delivery.providers import Attempts, Providers, SendRetrier
+from bot.delivery import Attempts, Channel, Providers, SendRetrier
 from bot.errors import RefusalCode, VerificationRefused
-from bot.outbox.kinds import OutboxKind
+from bot.outbox import OutboxKind
 from bot.ownership import require_agent, require_found, require_open
-from bot.templates.rendering import (
+from bot.templates import (
     MessageContext,
     MessageRenderer,
     MessageTemplates,
+    load_templates,
     render_outgoing,
 )
-from bot.templates.service import load_templates
-from bot.tickets.notes import enqueue_close_note
+from bot.tickets import enqueue_close_note
 from bot.verification.checking import decide_check
 from bot.verification.codes import generate_code, hash_code
 from bot.verification.reports import close_note_facts, supervisor_report
@@ -48,7 +47,7 @@ from bot.verification.snapshots import (
     VerificationSnapshot,
 )
 from bot.verification.states import Outcome, SendStatus
-from bot.workspace.policy import Policy, load_policy
+from bot.workspace import Policy, load_policy
 from providers.crm import ContactRecord
 from providers.email import EmailMessage, EmailSender
 from providers.errors import DeliveryError, TransientDeliveryError

@@ -6,13 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.masking import mask_destination, mask_email, mask_phone
-from bot.tickets.notes import ticket_snapshot
+from bot.tickets import ticket_snapshot
 from bot.verification.destinations import destination_edited
 from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
 from bot.verification.states import Outcome, SendStatus, VerificationState
-from bot.workspace.policy import Policy
+from bot.workspace import Policy
 from storage import repositories as repo
 from storage.models import Verification
 

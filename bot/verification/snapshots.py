@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.delivery.channels import Channel
-from bot.tickets.notes import TicketSnapshot
+from bot.delivery import Channel
+from bot.tickets import TicketSnapshot
 from bot.verification.states import CheckResult, Outcome, SendStatus, VerificationState
 from providers.errors import DeliveryError
 

@@ -20,8 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.errors import SettingsInvalid
-from bot.outbox.kinds import OutboxKind
-from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
+from bot.outbox import OutboxKind, PolicyAnnouncement, SettingChangeLine
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database

@@ -24,11 +24,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.deps import Deps, deps_from
 from bot.errors import DestinationInvalid, NotAllowed, VerificationRefused
-from bot.tickets.note_text import DESTINATION_NOT_ON_RECORD
-from bot.verification.destinations import MAX_REASON_CHARS, EditField, EditForm
+from bot.tickets import DESTINATION_NOT_ON_RECORD
+from bot.verification import MAX_REASON_CHARS, EditField, EditForm
 from commands.access import agent_or_refuse
 from commands.blocks import CardButton
 from commands.card.listeners import redraw_card

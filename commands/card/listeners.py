@@ -12,13 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.contacts import ContactRecord, TicketRecord
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.deps import Deps, deps_from
 from bot.errors import VerificationRefused
 from bot.locks import KeyedLocks
-from bot.verification.service import VerificationService
-from bot.verification.snapshots import VerificationSnapshot
-from bot.verification.states import Outcome
+from bot.verification import Outcome, VerificationService, VerificationSnapshot
 from commands.access import agent_or_refuse
 from commands.blocks import as_dicts
 from commands.card.views import MOVED_TEXT, card_fallback_text, moved_card, verification_card

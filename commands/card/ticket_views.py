@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.verification.snapshots import VerificationSnapshot
+from bot.verification import VerificationSnapshot
 from commands.blocks import CardButton, escape
 from commands.ids import ActionId, BlockId, ButtonLabel, CallbackId
 

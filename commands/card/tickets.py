@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.contacts.ticket_refs import parse_ticket_reference
+from bot.contacts import parse_ticket_reference
 from bot.deps import Deps, deps_from
 from bot.errors import RefusalCode, TicketRefProblem, VerificationRefused
-from bot.tickets.service import MAX_SUMMARY
-from bot.verification.snapshots import VerificationSnapshot
+from bot.tickets import MAX_SUMMARY
+from bot.verification import VerificationSnapshot
 from commands.access import agent_or_refuse
 from commands.blocks import CardButton
 from commands.card.listeners import run_action

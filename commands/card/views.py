@@ -19,11 +19,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.delivery.channels import Channel
-from bot.delivery.providers import provider_label
-from bot.tickets.note_text import DESTINATION_NOT_ON_RECORD
-from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
-from bot.verification.states import SendStatus, VerificationState
+from bot.delivery import Channel, provider_label
+from bot.tickets import DESTINATION_NOT_ON_RECORD
+from bot.verification import SendSnapshot, SendStatus, VerificationSnapshot, VerificationState
 from commands.blocks import CardButton, escape, slack_time
 from commands.card.ticket_views import ticket_blocks
 from commands.ids import ActionId, BlockId, ButtonLabel

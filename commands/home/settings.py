@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
 from bot.errors import NotAllowed, SettingsInvalid
-from bot.workspace.settings_form import (
+from bot.workspace import (
     SettingsChoices,
     SettingsForm,
     UsergroupChoice,

@@ -19,12 +19,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import InputInteractiveElement
 from slack_sdk.models.views import View
 
-from bot.workspace.policy import Policy
-from bot.workspace.settings_form import (
+from bot.workspace import (
     CODE_LENGTH_RANGE,
     CODE_TTL_MINUTES_RANGE,
     EVERYONE,
     MAX_ATTEMPTS_RANGE,
+    Policy,
     SettingsChoices,
 )
 from commands.ids import CallbackId, SettingsField

@@ -22,9 +22,15 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.templates.rendering import MessageTemplates, TemplateField
-from bot.templates.rules import ALLOWED_FILTERS, TEMPLATE_VARIABLES
-from bot.templates.validation import FIELD_MAX_LENGTH, MAX_SMS_SEGMENTS, TemplatePreview
+from bot.templates import (
+    ALLOWED_FILTERS,
+    FIELD_MAX_LENGTH,
+    MAX_SMS_SEGMENTS,
+    TEMPLATE_VARIABLES,
+    MessageTemplates,
+    TemplateField,
+    TemplatePreview,
+)
 from commands.blocks import escape, slack_time
 from commands.ids import ActionId, BlockId, ButtonLabel, CallbackId
 from commands.parsing import PayloadError

@@ -15,11 +15,10 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.deps import Deps, deps_from
 from bot.errors import NotAllowed, TemplateTestRefused
-from bot.templates.rendering import TemplateField
-from bot.templates.service import TemplatesInvalid
+from bot.templates import TemplateField, TemplatesInvalid
 from commands.blocks import notice_modal
 from commands.home.template_views import (
     TemplateEditor,

@@ -17,12 +17,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.verification.states import VerificationState
-from bot.workspace.policy import Policy
-from bot.workspace.roles import Role
-from bot.workspace.service import RECENT_LIMIT, RecentVerification
-from bot.workspace.settings_form import (
+from bot.verification import VerificationState
+from bot.workspace import (
+    RECENT_LIMIT,
     SETTING_LABELS,
+    Policy,
+    RecentVerification,
+    Role,
     SettingsChoices,
     describe_value,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
-from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
+from bot.outbox import PolicyAnnouncement, SettingChangeLine
 from commands.blocks import escape
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbox.payloads import NoteFailing
-from bot.outbox.relay import Deliverer
+from bot.outbox import Deliverer, NoteFailing
 from commands.blocks import escape
 from commands.posts.supervisors import post_or_defer
 

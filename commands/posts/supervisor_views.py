@@ -9,8 +9,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.outbox.payloads import SupervisorReport
-from bot.tickets.note_text import DESTINATION_NOT_ON_RECORD
+from bot.outbox import SupervisorReport
+from bot.tickets import DESTINATION_NOT_ON_RECORD
 from commands.blocks import escape, slack_time
 
 

@@ -8,8 +8,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbox.payloads import PolicyAnnouncement, SupervisorReport
-from bot.outbox.relay import Deliverer, DeliveryDeferred
+from bot.outbox import Deliverer, DeliveryDeferred, PolicyAnnouncement, SupervisorReport
 from commands.blocks import as_dicts
 from commands.posts.announcement_views import settings_announcement, settings_announcement_text
 from commands.posts.supervisor_views import supervisor_fallback_text, supervisor_post

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.contacts.lookup import TicketLookup, parse_lookup
+from bot.contacts import TicketLookup, parse_lookup
 from bot.deps import Deps, deps_from
 from bot.errors import ContactsUnavailable, LookupProblem, TicketProblem
 from commands.access import agent_or_refuse

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.delivery.reports import (
+from bot.delivery import (
     POSTMARK_WEBHOOK_PATH,
     POSTMARK_WEBHOOK_USER,
     SENDGRID_EVENTS_PATH,

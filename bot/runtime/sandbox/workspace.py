@@ -8,7 +8,7 @@ from importlib import resources
 from pydantic import AnyHttpUrl, SecretStr
 
 from bot.clock import Clock
-from bot.contacts.directory import import_contacts, parse_contact_csv
+from bot.contacts import import_contacts, parse_contact_csv
 from bot.runtime.manifest import BOT_SCOPES
 from bot.settings import CRM_REQUIRED, EMAIL_CREDENTIALS, SMS_CREDENTIALS, Settings
 from slack_emulator import SlackEmulator
