@@ -37,15 +37,11 @@ from bot.delivery.reports import (
 )
 from bot.deps import Deps
 from commands.card.listeners import redraw_card
-from providers.reports import (
-    DeliveryStatus,
-    MalformedDeliveryStatus,
-    parse_postmark_webhook,
-    parse_sendgrid_events,
-    parse_twilio_status,
-    parse_vonage_receipt,
-    valid_twilio_signature,
-)
+from providers.email.postmark import parse_postmark_webhook
+from providers.email.sendgrid import parse_sendgrid_events
+from providers.reports import DeliveryStatus, MalformedDeliveryStatus
+from providers.sms.twilio import parse_twilio_status, valid_twilio_signature
+from providers.sms.vonage import parse_vonage_receipt
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,9 @@
-"""Postmark: `POST /email` with `X-Postmark-Server-Token`; failures carry an `ErrorCode`."""
+"""Postmark: `POST /email` with `X-Postmark-Server-Token`, failures carrying an `ErrorCode`; and
+the Delivery and Bounce webhooks that report what became of each message."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from typing import Any, NoReturn
 
@@ -21,7 +23,13 @@ from providers.http import (
     json_object_or_empty,
     retry_after,
 )
-from providers.reports import REFERENCE_KEY
+from providers.reports import (
+    REFERENCE_KEY,
+    DeliveryState,
+    DeliveryStatus,
+    MalformedDeliveryStatus,
+    report_text,
+)
 
 PROVIDER = "postmark"
 LABEL = "Postmark"
@@ -199,3 +207,68 @@ def _error_code(response: httpx.Response) -> tuple[int | None, str]:
         code if isinstance(code, int) and not isinstance(code, bool) else None,
         text if isinstance(text, str) else "",
     )
+
+
+# --- Delivery and Bounce webhooks ------------------------------------------------------------
+
+# Bounce types that are not a failure to deliver our message.
+_NOT_FAILURES = frozenset({"AutoResponder", "Subscribe", "OpenRelayTest"})
+
+
+def parse_postmark_webhook(payload: Any) -> DeliveryStatus | None:
+    """One Postmark webhook (JSON object); None for opens, clicks and other record types."""
+    if not isinstance(payload, dict):
+        raise MalformedDeliveryStatus("a Postmark webhook body is a JSON object")
+    record_type = payload.get("RecordType")
+    message_id = report_text(payload.get("MessageID"))
+    if not isinstance(record_type, str) or message_id is None:
+        raise MalformedDeliveryStatus("a Postmark webhook needs RecordType and MessageID")
+    metadata = payload.get("Metadata")
+    reference = report_text(metadata.get(REFERENCE_KEY)) if isinstance(metadata, dict) else None
+    if record_type == "Delivery":
+        return DeliveryStatus(
+            PROVIDER,
+            message_id,
+            DeliveryState.DELIVERED,
+            None,
+            None,
+            reference,
+            _iso(payload.get("DeliveredAt")),
+        )
+    if record_type == "Bounce":
+        bounce_type = report_text(payload.get("Type"))
+        if bounce_type in _NOT_FAILURES:
+            return None
+        reason = (
+            report_text(payload.get("Description"))
+            or report_text(payload.get("Name"))
+            or "it bounced"
+        )
+        if payload.get("Inactive") is True:
+            reason = f"{reason} (Postmark now marks the address inactive)"
+        return DeliveryStatus(
+            PROVIDER,
+            message_id,
+            DeliveryState.UNDELIVERED,
+            reason,
+            bounce_type,
+            reference,
+            _iso(payload.get("BouncedAt")),
+        )
+    return None
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    # Postmark writes seven fractional digits ("…54.9070259Z"); Python reads at most six.
+    text = value.replace("Z", "+00:00")
+    head, dot, tail = text.partition(".")
+    if dot:
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        text = f"{head}.{digits[:6]}{tail[len(digits) :]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

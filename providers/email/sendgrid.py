@@ -1,8 +1,10 @@
-"""SendGrid v3 Mail Send: `POST /v3/mail/send`, 202 with an empty body and `X-Message-Id`."""
+"""SendGrid v3 Mail Send: `POST /v3/mail/send`, 202 with an empty body and `X-Message-Id`; and
+the Event Webhook that reports what became of each message."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from typing import Any, NoReturn
 
@@ -21,7 +23,13 @@ from providers.http import (
     json_object_or_empty,
     retry_after,
 )
-from providers.reports import REFERENCE_KEY
+from providers.reports import (
+    REFERENCE_KEY,
+    DeliveryState,
+    DeliveryStatus,
+    MalformedDeliveryStatus,
+    report_text,
+)
 
 PROVIDER = "sendgrid"
 LABEL = "SendGrid"
@@ -210,3 +218,68 @@ def _errors(response: httpx.Response) -> list[dict[str, Any]]:
     if not isinstance(errors, list):
         return []
     return [e for e in errors if isinstance(e, dict)]
+
+
+# --- Event Webhook ---------------------------------------------------------------------------
+
+_EVENT_STATES = {
+    "processed": DeliveryState.QUEUED,
+    "deferred": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "bounce": DeliveryState.UNDELIVERED,
+    "dropped": DeliveryState.FAILED,
+}
+
+
+def parse_sendgrid_events(payload: Any) -> list[DeliveryStatus]:
+    """SendGrid Event Webhook JSON (an array of events); engagement events are skipped."""
+    if not isinstance(payload, list):
+        raise MalformedDeliveryStatus("a SendGrid event webhook body is a JSON array")
+    statuses = []
+    for event in payload:
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            raise MalformedDeliveryStatus("each SendGrid event is an object with an 'event'")
+        state = _EVENT_STATES.get(event["event"])
+        if state is None:
+            continue
+        message_id = _event_message_id(event.get("sg_message_id"))
+        reference = report_text(event.get(REFERENCE_KEY))
+        if message_id is None and reference is None:
+            # Not one of ours (or too mangled to match): nothing to update.
+            continue
+        reason = None
+        if state is not DeliveryState.DELIVERED:
+            reason = report_text(event.get("reason")) or report_text(event.get("response"))
+            if event["event"] == "bounce" and event.get("type") == "blocked":
+                reason = f"blocked by the receiving server: {reason or 'no reason given'}"
+        statuses.append(
+            DeliveryStatus(
+                PROVIDER,
+                message_id,
+                state,
+                reason,
+                report_text(event.get("status")) if state is not DeliveryState.DELIVERED else None,
+                reference,
+                _epoch(event.get("timestamp")),
+            )
+        )
+    return statuses
+
+
+def _event_message_id(value: Any) -> str | None:
+    # sg_message_id is the X-Message-Id of the send followed by ".filter…" routing detail.
+    if not isinstance(value, str) or not value:
+        return None
+    head, dot, _ = value.partition(".filter")
+    if dot:
+        return head
+    return value.partition(".")[0]
+
+
+def _epoch(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
