@@ -10,19 +10,8 @@ from typing import Any, NoReturn
 import httpx
 
 from providers.email import EmailMessage, EmailReceipt
-from providers.errors import (
-    DeliveryError,
-    InvalidRecipient,
-    OptedOut,
-    PermanentDeliveryError,
-    ProviderAuthError,
-    RateLimited,
-)
-from providers.http import (
-    HttpVendor,
-    json_object_or_empty,
-    retry_after,
-)
+from providers.errors import InvalidRecipient, OptedOut, PermanentDeliveryError, ProviderAuthError
+from providers.http import HttpVendor, json_object_or_empty
 from providers.reports import (
     REFERENCE_KEY,
     DeliveryState,
@@ -125,76 +114,65 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     code, text = _error_code(response)
     vendor_code = str(code) if code is not None else f"HTTP {status}"
     label = f"error {code}" if code is not None else f"HTTP {status}"
-    error: DeliveryError
     if code == _INACTIVE_RECIPIENT:
-        error = OptedOut(
+        raise OptedOut(
             "The address is marked inactive at Postmark (bounced or unsubscribed), error 406 — "
             "use SMS instead; an admin can reactivate it in Postmark's suppressions.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _BAD_TOKEN or status == 401:
-        error = ProviderAuthError(
-            f"Postmark refused the server token ({label}): {_TOKEN_HINT}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    elif code == _INVALID_REQUEST and "'from'" in text.lower():
-        error = PermanentDeliveryError(
+    # Postmark says 401 for a bad token and never uses 403, so a 403 is just a refusal.
+    error = _VENDOR.status_error(
+        response,
+        sending=sending,
+        answer="429" if code == _RATE_LIMIT or status == 429 else f"HTTP {status}",
+        vendor_code=vendor_code,
+        refused_credentials=f"Postmark refused the server token ({label}): {_TOKEN_HINT}.",
+        auth_statuses=(401,),
+        says_refused=code == _BAD_TOKEN,
+        says_rate_limited=code == _RATE_LIMIT,
+    )
+    if error is not None:
+        raise error
+    if code == _INVALID_REQUEST and "'from'" in text.lower():
+        raise PermanentDeliveryError(
             "Postmark refused the sender address as invalid (300): check EMAIL_FROM.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _INVALID_REQUEST and ("'to'" in text.lower() or "recipient" in text.lower()):
-        error = InvalidRecipient(
+    if code == _INVALID_REQUEST and ("'to'" in text.lower() or "recipient" in text.lower()):
+        raise InvalidRecipient(
             "Postmark rejected the email address as invalid (300) — check the contact's email "
             "or use SMS.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code in _SENDER_SIGNATURE:
-        error = ProviderAuthError(
+    if code in _SENDER_SIGNATURE:
+        raise ProviderAuthError(
             f"Postmark has no confirmed Sender Signature for EMAIL_FROM ({label}): confirm the "
             "address or its domain in Postmark.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _ACCOUNT_PENDING:
-        error = PermanentDeliveryError(
+    if code == _ACCOUNT_PENDING:
+        raise PermanentDeliveryError(
             "The Postmark account is pending approval (412): until Postmark approves it, it "
             "only sends to addresses on the sender's own domain.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _RATE_LIMIT or status == 429:
-        error = RateLimited(
-            "Postmark is rate limiting this account (429); the email was not sent. Try again "
-            "in a moment.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-            retry_after=retry_after(response),
-        )
-    elif status == 413:
-        error = PermanentDeliveryError(
+    if status == 413:
+        raise PermanentDeliveryError(
             "Postmark refused the email as too large (413).",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif status >= 500:
-        error = _VENDOR.server_error(
-            response,
-            summary=f"Postmark had a server error (HTTP {status})",
-            sending=sending,
-            vendor_code=vendor_code,
-        )
-    else:
-        error = PermanentDeliveryError(
-            f"Postmark refused the email ({label}). See "
-            "https://postmarkapp.com/developer/api/overview#error-codes.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    raise error
+    raise PermanentDeliveryError(
+        f"Postmark refused the email ({label}). See "
+        "https://postmarkapp.com/developer/api/overview#error-codes.",
+        provider=PROVIDER,
+        vendor_code=vendor_code,
+    )
 
 
 def _error_code(response: httpx.Response) -> tuple[int | None, str]:

@@ -13,19 +13,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from providers.errors import (
-    DeliveryError,
-    InvalidRecipient,
-    OptedOut,
-    PermanentDeliveryError,
-    ProviderAuthError,
-    RateLimited,
-)
-from providers.http import (
-    HttpVendor,
-    json_object_or_empty,
-    retry_after,
-)
+from providers.errors import InvalidRecipient, OptedOut, PermanentDeliveryError
+from providers.http import HttpVendor, json_object_or_empty
 from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
 from providers.sms import SmsMessage, SmsReceipt
 
@@ -122,48 +111,34 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     code = _error_code(response)
     vendor_code = str(code) if code is not None else None
     label = f"error {code}" if code is not None else f"HTTP {status}"
-    error: DeliveryError
     if code in _RECIPIENT_ERRORS:
-        error = InvalidRecipient(
-            _RECIPIENT_ERRORS[code], provider=PROVIDER, vendor_code=vendor_code
-        )
-    elif code == _OPTED_OUT_CODE:
-        error = OptedOut(
+        raise InvalidRecipient(_RECIPIENT_ERRORS[code], provider=PROVIDER, vendor_code=vendor_code)
+    if code == _OPTED_OUT_CODE:
+        raise OptedOut(
             "The number has opted out of SMS from this sender (Twilio 21610) — use email instead.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _AUTH_CODE or status in (401, 403):
-        error = ProviderAuthError(
-            f"Twilio refused the credentials ({label}): {_CREDENTIALS_HINT}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    elif code == _TOO_MANY_REQUESTS_CODE or status == 429:
-        error = RateLimited(
-            f"Twilio is rate limiting this account ({label}); the SMS was not sent. "
-            "Try again in a moment.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-            retry_after=retry_after(response),
-        )
-    elif status >= 500:
-        error = _VENDOR.server_error(
-            response,
-            summary=f"Twilio had an internal error ({label})",
-            sending=sending,
-            vendor_code=vendor_code,
-        )
-    elif code in _PERMANENT_ERRORS:
-        error = PermanentDeliveryError(
+    error = _VENDOR.status_error(
+        response,
+        sending=sending,
+        answer=label,
+        vendor_code=vendor_code,
+        refused_credentials=f"Twilio refused the credentials ({label}): {_CREDENTIALS_HINT}.",
+        says_refused=code == _AUTH_CODE,
+        says_rate_limited=code == _TOO_MANY_REQUESTS_CODE,
+        trouble="an internal error",
+    )
+    if error is not None:
+        raise error
+    if code in _PERMANENT_ERRORS:
+        raise PermanentDeliveryError(
             _PERMANENT_ERRORS[code], provider=PROVIDER, vendor_code=vendor_code
         )
-    else:
-        more = f" See https://www.twilio.com/docs/errors/{code}." if code is not None else ""
-        error = PermanentDeliveryError(
-            f"Twilio refused the SMS ({label}).{more}", provider=PROVIDER, vendor_code=vendor_code
-        )
-    raise error
+    more = f" See https://www.twilio.com/docs/errors/{code}." if code is not None else ""
+    raise PermanentDeliveryError(
+        f"Twilio refused the SMS ({label}).{more}", provider=PROVIDER, vendor_code=vendor_code
+    )
 
 
 def _error_code(response: httpx.Response) -> int | None:

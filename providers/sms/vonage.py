@@ -18,10 +18,7 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from providers.http import (
-    HttpVendor,
-    retry_after,
-)
+from providers.http import HttpVendor
 from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
 from providers.sms import SmsMessage, SmsReceipt
 from providers.sms.segments import is_gsm7
@@ -216,36 +213,19 @@ def _error_for_status(status: str) -> DeliveryError:
 
 def _raise_for_http_status(response: httpx.Response, *, sending: bool) -> NoReturn:
     status = response.status_code
-    vendor_code = f"HTTP {status}"
-    error: DeliveryError
-    if status in (401, 403):
-        error = ProviderAuthError(
-            f"Vonage refused the credentials (HTTP {status}): {_CREDENTIALS_HINT}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    elif status == 429:
-        error = RateLimited(
-            "Vonage is rate limiting this account (HTTP 429); the SMS was not sent. Try again "
-            "in a moment.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-            retry_after=retry_after(response),
-        )
-    elif status >= 500:
-        error = _VENDOR.server_error(
-            response,
-            summary=f"Vonage had a server error (HTTP {status})",
-            sending=sending,
-            vendor_code=vendor_code,
-        )
-    else:
-        error = PermanentDeliveryError(
-            f"Vonage refused the request (HTTP {status}): check {URL_SETTING}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    raise error
+    answer = f"HTTP {status}"
+    error = _VENDOR.status_error(
+        response,
+        sending=sending,
+        answer=answer,
+        vendor_code=answer,
+        refused_credentials=f"Vonage refused the credentials ({answer}): {_CREDENTIALS_HINT}.",
+    )
+    raise error or PermanentDeliveryError(
+        f"Vonage refused the request ({answer}): check {URL_SETTING}.",
+        provider=PROVIDER,
+        vendor_code=answer,
+    )
 
 
 # --- delivery receipts ---------------------------------------------------------------------
