@@ -34,7 +34,9 @@ from providers.crm import (
     TicketRecord,
 )
 from providers.crm.http import (
+    idempotent_note,
     may_have_arrived,
+    note_marker,
     origin,
     raise_for_status,
     raise_request_failed,
@@ -45,7 +47,6 @@ from providers.http import json_object_or_empty
 
 PROVIDER = "autotask"
 LABEL = "Autotask"
-NOTE_REF_PREFIX = "PIN Verify ref: "
 NOTE_TITLE = "PIN Verify"
 TITLE_MAX = 255
 DESCRIPTION_MAX = 32000
@@ -272,13 +273,17 @@ class AutotaskPsa:
     ) -> NoteReceipt:
         if not ticket_ref.isdigit():
             raise CrmNotFound(f"{ticket_ref} is not an Autotask ticket id.")
-        marker = f"{NOTE_REF_PREFIX}{key}"
-        description = f"{text.rstrip()}\n\n{marker}"
-        if len(description) > DESCRIPTION_MAX:
+
+        def description(marker: str) -> str:
+            return f"{text.rstrip()}\n\n{marker}"
+
+        # Refused before looking or writing: no retry would ever fit it.
+        if len(description(note_marker(key))) > DESCRIPTION_MAX:
             raise CrmRejected(
                 f"The note is longer than Autotask's {DESCRIPTION_MAX} characters; shorten it."
             )
-        if not first_attempt:
+
+        async def find(marker: str) -> str | None:
             body = {
                 "MaxRecords": self._config.page_size,
                 "IncludeFields": ["id", "description"],
@@ -292,20 +297,26 @@ class AutotaskPsa:
                 async for note in notes:
                     lines = str(note.get("description") or "").rstrip().splitlines()
                     if lines and lines[-1].strip() == marker:
-                        return NoteReceipt(ref=str(note.get("id")), already_present=True)
-        payload = {
-            "ticketID": int(ticket_ref),
-            "title": NOTE_TITLE,
-            "description": description,
-            "noteType": self._config.note_type,
-            "publish": self._config.note_publish,
-        }
-        what = f"add a note to ticket {ticket_ref}"
-        response = await self._send("POST", f"Tickets/{ticket_ref}/Notes", json=payload, what=what)
-        if response.status_code not in (200, 201):
-            _raise_for_status(response, what=what, record=f"Ticket {ticket_ref}")
-        note = read_json_object(response, label=LABEL, what=what)
-        return NoteReceipt(ref=str(note.get("itemId")))
+                        return str(note.get("id"))
+            return None
+
+        async def post(marker: str) -> str:
+            payload = {
+                "ticketID": int(ticket_ref),
+                "title": NOTE_TITLE,
+                "description": description(marker),
+                "noteType": self._config.note_type,
+                "publish": self._config.note_publish,
+            }
+            what = f"add a note to ticket {ticket_ref}"
+            response = await self._send(
+                "POST", f"Tickets/{ticket_ref}/Notes", json=payload, what=what
+            )
+            if response.status_code not in (200, 201):
+                _raise_for_status(response, what=what, record=f"Ticket {ticket_ref}")
+            return str(read_json_object(response, label=LABEL, what=what).get("itemId"))
+
+        return await idempotent_note(key=key, first_attempt=first_attempt, find=find, post=post)
 
     async def check_credentials(self) -> None:
         what = "check the credentials"
