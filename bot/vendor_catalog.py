@@ -39,38 +39,54 @@ class Vendor:
 
 SMS, EMAIL, CRM = VendorKind.SMS, VendorKind.EMAIL, VendorKind.CRM
 
+CONSOLE_SMS = Vendor(SMS, "console", "Console")
+TWILIO = Vendor(
+    SMS, "twilio", "Twilio", ("twilio_account_sid", "twilio_auth_token", "twilio_from_number")
+)
+VONAGE = Vendor(SMS, "vonage", "Vonage", ("vonage_api_key", "vonage_api_secret", "vonage_from"))
+CONSOLE_EMAIL = Vendor(EMAIL, "console", "Console")
+SMTP = Vendor(EMAIL, "smtp", "SMTP", ("smtp_url", "email_from"))
+SENDGRID = Vendor(EMAIL, "sendgrid", "SendGrid", ("sendgrid_api_key", "email_from"))
+POSTMARK = Vendor(EMAIL, "postmark", "Postmark", ("postmark_server_token", "email_from"))
+DIRECTORY = Vendor(CRM, "directory", None)
+CONNECTWISE = Vendor(
+    CRM,
+    "connectwise",
+    None,
+    (
+        "connectwise_company_id",
+        "connectwise_public_key",
+        "connectwise_private_key",
+        "connectwise_client_id",
+    ),
+)
+AUTOTASK = Vendor(
+    CRM, "autotask", None, ("autotask_username", "autotask_secret", "autotask_integration_code")
+)
+HALOPSA = Vendor(
+    CRM, "halopsa", None, ("halopsa_api_url", "halopsa_client_id", "halopsa_client_secret")
+)
+ZENDESK = Vendor(CRM, "zendesk", None, ("zendesk_api_url", "zendesk_email", "zendesk_api_token"))
+
+# In the order each kind's vendors are offered (a workspace's choices, `providers check`).
 VENDORS: tuple[Vendor, ...] = (
-    Vendor(SMS, "console", "Console"),
-    Vendor(
-        SMS, "twilio", "Twilio", ("twilio_account_sid", "twilio_auth_token", "twilio_from_number")
-    ),
-    Vendor(SMS, "vonage", "Vonage", ("vonage_api_key", "vonage_api_secret", "vonage_from")),
-    Vendor(EMAIL, "console", "Console"),
-    Vendor(EMAIL, "smtp", "SMTP", ("smtp_url", "email_from")),
-    Vendor(EMAIL, "sendgrid", "SendGrid", ("sendgrid_api_key", "email_from")),
-    Vendor(EMAIL, "postmark", "Postmark", ("postmark_server_token", "email_from")),
-    Vendor(CRM, "directory", None),
-    Vendor(
-        CRM,
-        "connectwise",
-        None,
-        (
-            "connectwise_company_id",
-            "connectwise_public_key",
-            "connectwise_private_key",
-            "connectwise_client_id",
-        ),
-    ),
-    Vendor(
-        CRM, "autotask", None, ("autotask_username", "autotask_secret", "autotask_integration_code")
-    ),
-    Vendor(CRM, "halopsa", None, ("halopsa_api_url", "halopsa_client_id", "halopsa_client_secret")),
-    Vendor(CRM, "zendesk", None, ("zendesk_api_url", "zendesk_email", "zendesk_api_token")),
+    CONSOLE_SMS,
+    TWILIO,
+    VONAGE,
+    CONSOLE_EMAIL,
+    SMTP,
+    SENDGRID,
+    POSTMARK,
+    DIRECTORY,
+    CONNECTWISE,
+    AUTOTASK,
+    HALOPSA,
+    ZENDESK,
 )
 
 
 def vendors_of(kind: VendorKind) -> dict[str, Vendor]:
-    """The vendors of one kind by name, in the order above (the order they are offered in)."""
+    """The vendors of one kind by name, in catalog order."""
     return {vendor.name: vendor for vendor in VENDORS if vendor.kind is kind}
 
 
