@@ -14,31 +14,16 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigurationError
+from bot.vendor_catalog import VendorKind, vendors_of
 
-SmsProviderName = Literal["console", "twilio", "vonage"]
-EmailProviderName = Literal["console", "smtp", "sendgrid", "postmark"]
-CrmProviderName = Literal["directory", "connectwise", "autotask", "halopsa", "zendesk"]
 CodeInNote = Literal["include", "omit"]
-
-
-# Credentials each PSA needs, checked at start-up with one line naming the first missing one.
-CRM_REQUIRED: dict[str, tuple[str, ...]] = {
-    "connectwise": (
-        "connectwise_company_id",
-        "connectwise_public_key",
-        "connectwise_private_key",
-        "connectwise_client_id",
-    ),
-    "autotask": ("autotask_username", "autotask_secret", "autotask_integration_code"),
-    "halopsa": ("halopsa_api_url", "halopsa_client_id", "halopsa_client_secret"),
-    "zendesk": ("zendesk_api_url", "zendesk_email", "zendesk_api_token"),
-}
 
 
 class SmtpTarget:
@@ -100,7 +85,8 @@ class Settings(BaseSettings):
     pinverify_sms_allowed_countries: str | None = None  # "US,CA"; default: the default region
     pinverify_admins: str = ""  # "U0123,U0456": admins on top of the workspace's admins/owners
 
-    sms_provider: SmsProviderName = "console"
+    # Which vendor each kind uses by default: a name from bot.vendor_catalog.
+    sms_provider: str = "console"
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
@@ -112,7 +98,7 @@ class Settings(BaseSettings):
     vonage_from: str | None = None  # E.164 number or an alphanumeric sender ID
     vonage_api_url: AnyHttpUrl = AnyHttpUrl("https://rest.nexmo.com/")
 
-    email_provider: EmailProviderName = "console"
+    email_provider: str = "console"
     smtp_url: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     email_from: str | None = None
@@ -121,7 +107,7 @@ class Settings(BaseSettings):
     postmark_server_token: SecretStr | None = None
     postmark_api_url: AnyHttpUrl = AnyHttpUrl("https://api.postmarkapp.com/")
 
-    crm_provider: CrmProviderName = "directory"
+    crm_provider: str = "directory"
     # ConnectWise PSA: API member keys (System → Members → API Members) and a developer clientId.
     connectwise_api_url: AnyHttpUrl = AnyHttpUrl(
         "https://api-na.myconnectwise.net/v4_6_release/apis/3.0"
@@ -145,6 +131,16 @@ class Settings(BaseSettings):
     zendesk_api_url: AnyHttpUrl | None = None
     zendesk_email: str | None = None
     zendesk_api_token: SecretStr | None = None
+
+    @field_validator("sms_provider", "email_provider", "crm_provider")
+    @classmethod
+    def _known_vendor(cls, value: str, info: ValidationInfo) -> str:
+        kind = VendorKind(str(info.field_name).removesuffix("_provider"))
+        names = [repr(name) for name in vendors_of(kind)]
+        if value not in vendors_of(kind):
+            # Worded as pydantic words a Literal, which these fields were.
+            raise ValueError(f"Input should be {', '.join(names[:-1])} or {names[-1]}")
+        return value
 
     @field_validator("pinverify_default_region")
     @classmethod
@@ -243,16 +239,14 @@ class Settings(BaseSettings):
                 "PINVERIFY_SECRET_KEY: required when Slack is configured; generate one with "
                 "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
-        for kind, chosen, required in (
-            ("SMS_PROVIDER", self.sms_provider, SMS_CREDENTIALS),
-            ("EMAIL_PROVIDER", self.email_provider, EMAIL_CREDENTIALS),
+        for kind, chosen in (
+            (VendorKind.SMS, self.sms_provider),
+            (VendorKind.EMAIL, self.email_provider),
+            (VendorKind.CRM, self.crm_provider),
         ):
-            for name in required[chosen]:
+            for name in vendors_of(kind)[chosen].settings:
                 if getattr(self, name) is None:
-                    raise ValueError(f"{name.upper()}: required when {kind}={chosen}")
-        for name in CRM_REQUIRED.get(self.crm_provider, ()):
-            if getattr(self, name) is None:
-                raise ValueError(f"{name.upper()}: required when CRM_PROVIDER={self.crm_provider}")
+                    raise ValueError(f"{name.upper()}: required when {kind.setting}={chosen}")
         if not (
             self.database_url.startswith("sqlite+aiosqlite://")
             or self.database_url.startswith("postgresql+asyncpg://")
@@ -288,43 +282,25 @@ class Settings(BaseSettings):
     @property
     def configured_sms_providers(self) -> tuple[str, ...]:
         """Every SMS provider whose credentials are all set; console only as the default."""
-        return _configured(self, SMS_CREDENTIALS, self.sms_provider)
+        return self._configured(VendorKind.SMS, self.sms_provider)
 
     @property
     def configured_email_providers(self) -> tuple[str, ...]:
-        return _configured(self, EMAIL_CREDENTIALS, self.email_provider)
+        return self._configured(VendorKind.EMAIL, self.email_provider)
+
+    def _configured(self, kind: VendorKind, default: str) -> tuple[str, ...]:
+        # The console provider writes codes to the log: only ever offered when it is the
+        # default, so a production workspace cannot be switched onto it.
+        return tuple(
+            vendor.name
+            for vendor in vendors_of(kind).values()
+            if (vendor.name != "console" or default == "console")
+            and all(getattr(self, field) is not None for field in vendor.settings)
+        )
 
     @property
     def smtp_target(self) -> SmtpTarget | None:
         return SmtpTarget(self.smtp_url.get_secret_value()) if self.smtp_url else None
-
-
-# What each provider needs before it can be built; a workspace may choose any provider whose
-# settings are all present (bring your own provider), whatever the environment default is.
-SMS_CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "console": (),
-    "twilio": ("twilio_account_sid", "twilio_auth_token", "twilio_from_number"),
-    "vonage": ("vonage_api_key", "vonage_api_secret", "vonage_from"),
-}
-EMAIL_CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "console": (),
-    "smtp": ("smtp_url", "email_from"),
-    "sendgrid": ("sendgrid_api_key", "email_from"),
-    "postmark": ("postmark_server_token", "email_from"),
-}
-
-
-def _configured(
-    settings: Settings, required: Mapping[str, tuple[str, ...]], default: str
-) -> tuple[str, ...]:
-    # The console provider writes codes to the log: only ever offered when it is the default,
-    # so a production workspace cannot be switched onto it.
-    return tuple(
-        name
-        for name, fields in required.items()
-        if (name != "console" or default == "console")
-        and all(getattr(settings, field) is not None for field in fields)
-    )
 
 
 class _GivenSettings(Settings):

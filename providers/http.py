@@ -1,10 +1,12 @@
-"""What the HTTP adapters share when a vendor fails: the wire failing, a 5xx, an acceptance that
-cannot be read, an optional JSON error body, and how long to back off."""
+"""What the HTTP adapters share when a vendor fails: the wire failing, the statuses every vendor
+means the same by (401/403, 429, 5xx), an acceptance that cannot be read, an optional JSON error
+body, and how long to back off."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -13,8 +15,10 @@ from typing import Any, NoReturn
 import httpx
 
 from providers.errors import (
+    DeliveryError,
     PermanentDeliveryError,
     ProviderAuthError,
+    RateLimited,
     TransientDeliveryError,
 )
 
@@ -57,7 +61,51 @@ class HttpVendor:
             outcome_unknown=True,
         ) from exc
 
-    def server_error(
+    def status_error(
+        self,
+        response: httpx.Response,
+        *,
+        sending: bool,
+        answer: str,
+        vendor_code: str | None,
+        refused_credentials: str,
+        auth_statuses: Collection[int] = (401, 403),
+        says_refused: bool = False,
+        says_rate_limited: bool = False,
+        trouble: str = "a server error",
+    ) -> DeliveryError | None:
+        """The error a refused credential, a rate limit or a 5xx stands for; None for any other
+        answer, which only the adapter can read.
+
+        Adapters look for their vendor's own codes first (a recipient or opt-out code can come
+        with any status) and fall back on theirs after. `answer` names the answer in messages
+        ("HTTP 429", "error 20429"); `refused_credentials` is the vendor's whole sentence for a
+        refused key, since only the adapter knows which settings to name; `says_refused` and
+        `says_rate_limited` are the vendor's own codes for the same, whatever the status.
+        """
+        status = response.status_code
+        if says_refused or status in auth_statuses:
+            return ProviderAuthError(
+                refused_credentials, provider=self.provider, vendor_code=vendor_code
+            )
+        if says_rate_limited or status == 429:
+            return RateLimited(
+                f"{self.label} is rate limiting this account ({answer}); the {self.item} was "
+                "not sent. Try again in a moment.",
+                provider=self.provider,
+                vendor_code=vendor_code,
+                retry_after=retry_after(response),
+            )
+        if status >= 500:
+            return self._server_error(
+                response,
+                summary=f"{self.label} had {trouble} ({answer})",
+                sending=sending,
+                vendor_code=vendor_code,
+            )
+        return None
+
+    def _server_error(
         self, response: httpx.Response, *, summary: str, sending: bool, vendor_code: str | None
     ) -> TransientDeliveryError:
         """A 5xx: `summary` says what the vendor had ("Twilio had an internal error (error

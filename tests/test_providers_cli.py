@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.reports import webhook_token
 from bot.runtime.cli import main
+from bot.runtime.report_routes import webhook_token
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.smtp import running_smtp_server
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio

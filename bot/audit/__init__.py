@@ -9,4 +9,7 @@ from __future__ import annotations
 from bot.audit.details import send_detail
 from bot.audit.kinds import AuditKind
 
-__all__ = ["AuditKind", "send_detail"]
+__all__ = [
+    "AuditKind",
+    "send_detail",
+]

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from bot.delivery.channels import Channel
 from bot.errors import RefusalCode, VerificationRefused
-from bot.settings import EMAIL_CREDENTIALS, SMS_CREDENTIALS
+from bot.vendor_catalog import VendorKind, vendor_label, vendors_of
 from providers.email import EmailSender
 from providers.errors import DeliveryError, FailureReason
 from providers.sms import SmsSender
@@ -25,14 +25,6 @@ from providers.sms import SmsSender
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 
-PROVIDER_LABELS = {
-    "console": "Console",
-    "twilio": "Twilio",
-    "vonage": "Vonage",
-    "smtp": "SMTP",
-    "sendgrid": "SendGrid",
-    "postmark": "Postmark",
-}
 # A provider's first answer, in the vocabulary of providers.reports.DeliveryState.
 _RECEIPT_STATES = {
     "accepted": "queued",
@@ -50,7 +42,8 @@ def receipt_status(status: str) -> str:
 
 
 def provider_label(name: str) -> str:
-    return PROVIDER_LABELS.get(name, name)
+    """What people call the SMS or email provider `name` (from bot.vendor_catalog)."""
+    return vendor_label(name)
 
 
 @dataclass(frozen=True)
@@ -139,13 +132,13 @@ class Providers:
     def sms_sender(self, name: str) -> SmsSender:
         sender = self.sms.get(name)
         if sender is None:
-            raise _not_configured("SMS", name)
+            raise _not_configured(VendorKind.SMS, name)
         return sender
 
     def email_sender(self, name: str) -> EmailSender:
         sender = self.email.get(name)
         if sender is None:
-            raise _not_configured("email", name)
+            raise _not_configured(VendorKind.EMAIL, name)
         return sender
 
     def name_for(self, channel: Channel, *, sms: str, email: str) -> str:
@@ -157,24 +150,25 @@ class Providers:
         return email
 
 
-def _not_configured(kind: str, name: str) -> VerificationRefused:
-    needs = _settings_needed(name)
+def _not_configured(kind: VendorKind, name: str) -> VerificationRefused:
+    needs = _settings_needed(kind, name)
+    item = "SMS" if kind is VendorKind.SMS else "email"
     return VerificationRefused(
-        f"This workspace sends {kind} with {provider_label(name)}, but {provider_label(name)} "
+        f"This workspace sends {item} with {provider_label(name)}, but {provider_label(name)} "
         f"is not configured on this server (it needs {needs}). Nothing was sent; ask an "
         "admin to fix the provider settings.",
         code=RefusalCode.PROVIDER_NOT_CONFIGURED,
     )
 
 
-def _settings_needed(name: str) -> str:
-    """The environment variables `name` needs, from the same table Settings checks."""
-    required = {**SMS_CREDENTIALS, **EMAIL_CREDENTIALS}.get(name)
-    if required is None:
+def _settings_needed(kind: VendorKind, name: str) -> str:
+    """The environment variables `name` needs, from the catalog Settings checks them with."""
+    vendor = vendors_of(kind).get(name)
+    if vendor is None:
         return "its settings"
-    if not required:
+    if not vendor.settings:
         return "SMS_PROVIDER=console / EMAIL_PROVIDER=console (development only)"
-    names = [setting.upper() for setting in required]
+    names = [setting.upper() for setting in vendor.settings]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 

@@ -1,4 +1,5 @@
-"""Delivery reports from providers, applied to the code send they are about.
+"""Delivery reports from providers, applied to the code send they are about; and what a
+vendor's report route is, for the web layer to serve.
 
 A report only ever moves a send forward (queued → sent → delivered, or a final failure):
 vendors deliver callbacks out of order and more than once, and a late "sent" must not undo
@@ -7,16 +8,16 @@ vendors deliver callbacks out of order and more than once, and a late "sent" mus
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.audit import AuditKind, send_detail
 from bot.clock import Clock
 from bot.masking import BULLETS, mask_email
-from providers.reports import DeliveryState, DeliveryStatus
+from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
 from storage import repositories as repo
 from storage.db import Database
 from storage.models import Verification
@@ -117,35 +118,66 @@ def _reference(value: str) -> tuple[str | None, int | None]:
 
 # --- where vendors post their reports --------------------------------------------------------
 
-TWILIO_STATUS_PATH = "/webhooks/twilio/status"
-VONAGE_RECEIPT_PATH = "/webhooks/vonage/dlr/{token}"
-SENDGRID_EVENTS_PATH = "/webhooks/sendgrid/events/{token}"
-POSTMARK_WEBHOOK_PATH = "/webhooks/postmark"
-POSTMARK_WEBHOOK_USER = "pinverify"
+
+class ReportRequest(Protocol):
+    """A vendor's HTTP request as the web layer hands it over: no web framework in here."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str:
+        """The path as requested, e.g. /webhooks/twilio/status."""
+        ...
+
+    @property
+    def query_string(self) -> str: ...
+
+    @property
+    def query(self) -> Mapping[str, str]: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Read case-insensitively."""
+        ...
+
+    @property
+    def path_params(self) -> Mapping[str, str]: ...
+
+    async def body(self) -> bytes:
+        """The body; raises `ReportRefused(413)` when it is larger than the web layer takes."""
+        ...
 
 
-def webhook_token(secret_key: bytes, vendor: str) -> str:
-    """The secret a vendor's webhook URL (or Postmark's basic-auth password) carries.
+class ReportRefused(Exception):
+    """The request is not a report to apply; answer it with `status` (and `detail`, if any)."""
 
-    Derived from PINVERIFY_SECRET_KEY per vendor, so there is nothing more to configure and a
-    token leaked from one vendor's dashboard opens no other vendor's route.
+    def __init__(self, status: int, detail: str | None = None) -> None:
+        super().__init__(detail or f"refused with {status}")
+        self.status = status
+        self.detail = detail
+
+
+ReportReader = Callable[[ReportRequest], Awaitable[list[DeliveryStatus]]]
+
+
+@dataclass(frozen=True)
+class ReportEndpoint:
+    """One vendor's delivery-report route: where it posts and how its requests are read.
+
+    Built per vendor by the runtime's registry; `read` proves the sender (refusing with 403,
+    or 404 when the vendor is not set up) before it parses anything.
     """
-    return hmac.new(secret_key, f"pinverify-webhook:{vendor}".encode(), hashlib.sha256).hexdigest()[
-        :40
-    ]
 
+    vendor: str
+    path: str
+    methods: tuple[str, ...]
+    read: ReportReader
 
-def webhook_urls(public_url: str, secret_key: bytes) -> dict[str, str]:
-    """The URL to give each vendor (Twilio's is sent with every message, Vonage's too)."""
-    base = public_url.rstrip("/")
-    host = base.split("://", 1)
-    postmark = (
-        f"{host[0]}://{POSTMARK_WEBHOOK_USER}:{webhook_token(secret_key, 'postmark')}@{host[1]}"
-        f"{POSTMARK_WEBHOOK_PATH}"
-    )
-    return {
-        "twilio": base + TWILIO_STATUS_PATH,
-        "vonage": base + VONAGE_RECEIPT_PATH.format(token=webhook_token(secret_key, "vonage")),
-        "sendgrid": base + SENDGRID_EVENTS_PATH.format(token=webhook_token(secret_key, "sendgrid")),
-        "postmark": postmark,
-    }
+    async def receive(self, request: ReportRequest) -> list[DeliveryStatus]:
+        """The statuses `request` carries, or `ReportRefused` saying how to answer it."""
+        try:
+            return await self.read(request)
+        except MalformedDeliveryStatus as exc:
+            # The sender's fault: a 400 with the reason, never a 500.
+            raise ReportRefused(400, str(exc)) from exc

@@ -16,27 +16,19 @@ import uvicorn
 
 from bot.clock import SystemClock
 from bot.contacts import import_contacts, parse_contact_csv
-from bot.delivery import ConsoleMessageStore, provider_label, webhook_urls
+from bot.delivery import ConsoleMessageStore
 from bot.errors import ConfigurationError
-from bot.runtime import (
-    PROVIDER_TIMEOUT,
-    ProviderTools,
-    configured_providers,
-    open_runtime,
-    secret_key,
-)
+from bot.runtime import PROVIDER_TIMEOUT, open_runtime, secret_key
 from bot.runtime.manifest import render_manifest
 from bot.runtime.provider_check import check_providers
+from bot.runtime.report_routes import webhook_token
 from bot.runtime.serving import ServerDidNotStart, bind_socket, socket_address, start_in_background
+from bot.runtime.vendors import ProviderTools, configured_messaging, configured_providers
 from bot.settings import Settings, load_settings
 from storage.db import Database, make_engine
 from storage.migrate import upgrade_database
 
 log = logging.getLogger("pinverify")
-AUTOMATIC_CALLBACKS = {
-    "twilio": "sent as StatusCallback with every SMS; nothing to set at Twilio",
-    "vonage": "sent as the callback with every SMS; nothing to set at Vonage",
-}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,12 +150,11 @@ def _print_webhooks(settings: Settings) -> int:
             "built from both\n"
         )
         return 2
-    urls = webhook_urls(str(settings.pinverify_public_url), secret_key(settings))
-    configured = (*settings.configured_sms_providers, *settings.configured_email_providers)
-    for vendor, url in urls.items():
-        if vendor in configured:
-            how = AUTOMATIC_CALLBACKS.get(vendor, "set this in the vendor's webhook settings")
-            sys.stdout.write(f"{provider_label(vendor)}: {url} ({how})\n")
+    public_url, key = str(settings.pinverify_public_url), secret_key(settings)
+    for spec in configured_messaging(settings):
+        if spec.reports is not None:
+            url = spec.reports.url(public_url, webhook_token(key, spec.name))
+            sys.stdout.write(f"{spec.label}: {url} ({spec.reports.setup})\n")
     return 0
 
 
@@ -286,8 +277,8 @@ def _announce(settings: Settings, address: str) -> None:
             "console providers are on: codes are written to this log and the console_messages "
             "table instead of being sent. Never run a real help desk like this."
         )
-    real = set(settings.configured_sms_providers + settings.configured_email_providers)
-    if settings.pinverify_public_url is None and real - {"console", "smtp"}:
+    reporting = any(spec.reports for spec in configured_messaging(settings))
+    if settings.pinverify_public_url is None and reporting:
         log.info(
             "PINVERIFY_PUBLIC_URL is not set: providers cannot report delivery, so cards show "
             "'sent' but never 'delivered' or 'undelivered'."

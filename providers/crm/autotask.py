@@ -1,21 +1,17 @@
 """Autotask PSA REST API v1.0: contacts, tickets and internal ticket notes.
 
-Shapes and auth follow reference/vendor-apis.md §1.2: the zone is discovered once with
-`zoneInformation?user=`, every call carries `ApiIntegrationCode`/`UserName`/`Secret` headers,
-queries are `POST /{Entity}/query` with a JSON filter and page through `pageDetails.nextPageUrl`
-(POSTed again with the same body), notes are `POST /Tickets/{id}/Notes`, and errors are
-`{"errors": ["…"]}` — with an unknown user or integration code answered by a 500.
+Shapes follow reference/vendor-apis.md §1.2: contacts, companies and notes are found with
+`POST /{Entity}/query` and a JSON filter, notes are written with `POST /Tickets/{id}/Notes`.
+How requests reach the tenant's zone and how Autotask's errors read is in
+`providers.crm.autotask_rest`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 import phonenumbers
@@ -23,7 +19,6 @@ import phonenumbers
 from providers.crm import (
     ContactQuery,
     ContactRecord,
-    CrmAuthError,
     CrmError,
     CrmNotFound,
     CrmRateLimited,
@@ -33,23 +28,19 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
+from providers.crm.autotask_rest import LABEL, AutotaskRest, raise_for_answer
 from providers.crm.http import (
+    idempotent_note,
     may_have_arrived,
-    origin,
-    raise_for_status,
-    raise_request_failed,
+    note_marker,
     read_json_object,
 )
 from providers.crm.phones import to_e164
-from providers.http import json_object_or_empty
 
 PROVIDER = "autotask"
-LABEL = "Autotask"
-NOTE_REF_PREFIX = "PIN Verify ref: "
 NOTE_TITLE = "PIN Verify"
 TITLE_MAX = 255
 DESCRIPTION_MAX = 32000
-_MAX_PAGES = 20
 _CONTACT_FIELDS = [
     "id",
     "firstName",
@@ -66,13 +57,6 @@ _CONTACT_FIELDS = [
 _PHONE_FIELDS = ("phone", "mobilePhone", "alternatePhone")
 _EMAIL_FIELDS = ("emailAddress", "emailAddress2", "emailAddress3")
 _TICKET_NUMBER = re.compile(r"T\d{8}\.\d{4,}", re.IGNORECASE)
-_CREDENTIALS_HINT = "check AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE"
-# Autotask answers an unknown API user or integration code with a 500; these words in its
-# error text tell that apart from an outage.
-_AUTH_500 = re.compile(
-    r"integration ?code|user ?name|username|authenticat|credential|impersonat|zone information",
-    re.IGNORECASE,
-)
 _NAME_WORD = re.compile(r"[^\w'.\-]|_", re.UNICODE)
 
 
@@ -99,16 +83,14 @@ class AutotaskPsa:
     supports_tickets = True
 
     def __init__(self, client: httpx.AsyncClient, config: AutotaskConfig) -> None:
-        self._client = client
         self._config = config
-        self._headers = {
-            "ApiIntegrationCode": config.integration_code,
-            "UserName": config.username,
-            "Secret": config.secret,
-            "Accept": "application/json",
-        }
-        self._zone: str | None = None
-        self._zone_lock = asyncio.Lock()
+        self._rest = AutotaskRest(
+            client,
+            api_url=config.api_url,
+            username=config.username,
+            secret=config.secret,
+            integration_code=config.integration_code,
+        )
 
     # ---- contacts --------------------------------------------------------------------------
 
@@ -165,7 +147,7 @@ class AutotaskPsa:
             "filter": filters,
         }
         matches: list[tuple[dict[str, Any], str | None, str | None]] = []
-        pages = self._query("Contacts", body, what="search contacts")
+        pages = self._rest.query("Contacts", body, what="search contacts")
         async with aclosing(pages):
             async for item in pages:
                 found = self._match(item, phone=wanted_phone, email=wanted_email)
@@ -181,7 +163,7 @@ class AutotaskPsa:
     async def get(self, ref: str) -> ContactRecord | None:
         if not ref.isdigit():
             return None
-        item = await self._get_item(f"Contacts/{ref}", what="read the contact")
+        item = await self._rest.get_item(f"Contacts/{ref}", what="read the contact")
         if item is None:
             return None
         phone, email = self._match(item, phone=None, email=None) or (None, None)
@@ -193,7 +175,7 @@ class AutotaskPsa:
     async def get_ticket(self, number: str) -> TicketRecord | None:
         number = number.strip().lstrip("#")
         if number.isdigit():
-            item = await self._get_item(f"Tickets/{number}", what=f"read ticket {number}")
+            item = await self._rest.get_item(f"Tickets/{number}", what=f"read ticket {number}")
             return None if item is None else _ticket(item)
         if not _TICKET_NUMBER.fullmatch(number):
             return None
@@ -201,7 +183,7 @@ class AutotaskPsa:
             "MaxRecords": 1,
             "filter": [{"op": "eq", "field": "ticketNumber", "value": number.upper()}],
         }
-        tickets = self._query("Tickets", body, what=f"find ticket {number}")
+        tickets = self._rest.query("Tickets", body, what=f"find ticket {number}")
         async with aclosing(tickets):
             async for item in tickets:
                 return _ticket(item)
@@ -232,11 +214,11 @@ class AutotaskPsa:
         if self._config.ticket_queue_id is not None:
             body["queueID"] = self._config.ticket_queue_id
         what = "create a ticket"
-        await self._zone_url()  # so a failure below is about the write itself
+        await self._rest.zone_url()  # so a failure below is about the write itself
         try:
-            response = await self._send("POST", "Tickets", json=body, what=what)
+            response = await self._rest.send("POST", "Tickets", json=body, what=what)
             if response.status_code not in (200, 201):
-                _raise_for_status(response, what=what, record=None)
+                raise_for_answer(response, what=what, record=None)
             item_id = read_json_object(response, label=LABEL, what=what).get("itemId")
         except CrmUnavailable as exc:
             if isinstance(exc, CrmRateLimited) or not may_have_arrived(exc):
@@ -252,7 +234,7 @@ class AutotaskPsa:
                 "before creating another."
             )
         try:
-            created = await self._get_item(f"Tickets/{item_id}", what="read the new ticket")
+            created = await self._rest.get_item(f"Tickets/{item_id}", what="read the new ticket")
         except CrmError:
             created = None
         if created is None:
@@ -272,13 +254,17 @@ class AutotaskPsa:
     ) -> NoteReceipt:
         if not ticket_ref.isdigit():
             raise CrmNotFound(f"{ticket_ref} is not an Autotask ticket id.")
-        marker = f"{NOTE_REF_PREFIX}{key}"
-        description = f"{text.rstrip()}\n\n{marker}"
-        if len(description) > DESCRIPTION_MAX:
+
+        def description(marker: str) -> str:
+            return f"{text.rstrip()}\n\n{marker}"
+
+        # Refused before looking or writing: no retry would ever fit it.
+        if len(description(note_marker(key))) > DESCRIPTION_MAX:
             raise CrmRejected(
                 f"The note is longer than Autotask's {DESCRIPTION_MAX} characters; shorten it."
             )
-        if not first_attempt:
+
+        async def find(marker: str) -> str | None:
             body = {
                 "MaxRecords": self._config.page_size,
                 "IncludeFields": ["id", "description"],
@@ -287,126 +273,38 @@ class AutotaskPsa:
                     {"op": "contains", "field": "description", "value": marker},
                 ],
             }
-            notes = self._query("TicketNotes", body, what="read ticket notes")
+            notes = self._rest.query("TicketNotes", body, what="read ticket notes")
             async with aclosing(notes):
                 async for note in notes:
                     lines = str(note.get("description") or "").rstrip().splitlines()
                     if lines and lines[-1].strip() == marker:
-                        return NoteReceipt(ref=str(note.get("id")), already_present=True)
-        payload = {
-            "ticketID": int(ticket_ref),
-            "title": NOTE_TITLE,
-            "description": description,
-            "noteType": self._config.note_type,
-            "publish": self._config.note_publish,
-        }
-        what = f"add a note to ticket {ticket_ref}"
-        response = await self._send("POST", f"Tickets/{ticket_ref}/Notes", json=payload, what=what)
-        if response.status_code not in (200, 201):
-            _raise_for_status(response, what=what, record=f"Ticket {ticket_ref}")
-        note = read_json_object(response, label=LABEL, what=what)
-        return NoteReceipt(ref=str(note.get("itemId")))
+                        return str(note.get("id"))
+            return None
+
+        async def post(marker: str) -> str:
+            payload = {
+                "ticketID": int(ticket_ref),
+                "title": NOTE_TITLE,
+                "description": description(marker),
+                "noteType": self._config.note_type,
+                "publish": self._config.note_publish,
+            }
+            what = f"add a note to ticket {ticket_ref}"
+            response = await self._rest.send(
+                "POST", f"Tickets/{ticket_ref}/Notes", json=payload, what=what
+            )
+            if response.status_code not in (200, 201):
+                raise_for_answer(response, what=what, record=f"Ticket {ticket_ref}")
+            return str(read_json_object(response, label=LABEL, what=what).get("itemId"))
+
+        return await idempotent_note(key=key, first_attempt=first_attempt, find=find, post=post)
 
     async def check_credentials(self) -> None:
         what = "check the credentials"
         body = {"filter": [{"op": "gte", "field": "id", "value": 0}]}
-        response = await self._send("POST", "Contacts/query/count", json=body, what=what)
+        response = await self._rest.send("POST", "Contacts/query/count", json=body, what=what)
         if response.status_code != 200:
-            _raise_for_status(response, what=what, record=None)
-
-    # ---- HTTP ------------------------------------------------------------------------------
-
-    async def _zone_url(self) -> str:
-        """The tenant's zone (e.g. https://webservices5.autotask.net/ATServicesRest/), cached."""
-        if self._zone is not None:
-            return self._zone
-        async with self._zone_lock:
-            if self._zone is not None:
-                return self._zone
-            what = "find the Autotask zone"
-            url = self._config.api_url.rstrip("/") + "/V1.0/zoneInformation"
-            response = await self._request(
-                "GET", url, params={"user": self._config.username}, what=what, auth=False
-            )
-            if response.status_code != 200:
-                refused = response.status_code in (400, 401, 403, 404)
-                if refused or _AUTH_500.search(_error_text(response)):
-                    raise CrmAuthError(
-                        f"Autotask does not know the API user ({response.status_code}): check "
-                        "AUTOTASK_USERNAME (the API user's username) and AUTOTASK_API_URL.",
-                        status=response.status_code,
-                    )
-                _raise_for_status(response, what=what, record=None)
-            zone = read_json_object(response, label=LABEL, what=what).get("url")
-            if not isinstance(zone, str) or urlsplit(zone).scheme not in ("http", "https"):
-                raise CrmUnavailable(
-                    "Autotask's zone lookup gave no usable URL; try again shortly."
-                )
-            self._zone = zone.rstrip("/") + "/V1.0/"
-            return self._zone
-
-    async def _send(self, method: str, path: str, *, what: str, json: Any = None) -> httpx.Response:
-        return await self._request(method, await self._zone_url() + path, json=json, what=what)
-
-    async def _request(
-        self,
-        method: str,
-        url: str,
-        *,
-        what: str,
-        params: dict[str, str] | None = None,
-        json: Any = None,
-        auth: bool = True,
-    ) -> httpx.Response:
-        headers = self._headers if auth else {"Accept": "application/json"}
-        try:
-            return await self._client.request(
-                method, url, params=params, json=json, headers=headers
-            )
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise_request_failed(
-                exc,
-                label=LABEL,
-                what=what,
-                setting="AUTOTASK_API_URL",
-                example="https://webservices.autotask.net/ATServicesRest/",
-            )
-
-    async def _get_item(self, path: str, *, what: str) -> dict[str, Any] | None:
-        response = await self._send("GET", path, what=what)
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            _raise_for_status(response, what=what, record=None)
-        item = read_json_object(response, label=LABEL, what=what).get("item")
-        return item if isinstance(item, dict) else None
-
-    async def _query(
-        self, entity: str, body: dict[str, Any], *, what: str
-    ) -> AsyncGenerator[dict[str, Any], None]:
-        """Yield the items of `POST /{entity}/query`, following `pageDetails.nextPageUrl`."""
-        url: str | None = await self._zone_url() + f"{entity}/query"
-        zone_origin = origin(await self._zone_url())
-        for _ in range(_MAX_PAGES):
-            assert url is not None
-            # nextPageUrl must be POSTed with the same filter body again (a GET is a 405).
-            response = await self._request("POST", url, json=body, what=what)
-            if response.status_code != 200:
-                _raise_for_status(response, what=what, record=None)
-            payload = read_json_object(response, label=LABEL, what=what)
-            items = payload.get("items")
-            if not isinstance(items, list):
-                raise CrmUnavailable(
-                    f"Autotask's answer had no items when trying to {what}; try again shortly."
-                )
-            for item in items:
-                if isinstance(item, dict):
-                    yield item
-            details = payload.get("pageDetails")
-            url = details.get("nextPageUrl") if isinstance(details, dict) else None
-            # Credentials go only to the zone's host, whatever a page link says.
-            if not isinstance(url, str) or not url or origin(url) != zone_origin:
-                return
+            raise_for_answer(response, what=what, record=None)
 
     async def _company_names(self, refs: set[str | None]) -> dict[str, str]:
         ids = sorted(int(ref) for ref in refs if ref and ref.isdigit())
@@ -418,7 +316,7 @@ class AutotaskPsa:
             "filter": [{"op": "in", "field": "id", "value": ids}],
         }
         names: dict[str, str] = {}
-        companies = self._query("Companies", body, what="read company names")
+        companies = self._rest.query("Companies", body, what="read company names")
         async with aclosing(companies):
             async for item in companies:
                 names[str(item.get("id"))] = str(item.get("companyName") or "")
@@ -506,43 +404,3 @@ def _phone_fragments(e164: str) -> list[str]:
         return [significant[-7:]] if len(significant) >= 4 else []
     head, tail = groups[-2], groups[-1]
     return [f"{head}{sep}{tail}" for sep in ("", "-", " ", ".")]
-
-
-def _error_text(response: httpx.Response) -> str:
-    errors = json_object_or_empty(response).get("errors")
-    if not isinstance(errors, list):
-        return ""
-    return " ".join(str(e) for e in errors if isinstance(e, str))
-
-
-def _raise_for_status(response: httpx.Response, *, what: str, record: str | None) -> NoReturn:
-    status = response.status_code
-    text = _error_text(response)
-    if status == 500 and _AUTH_500.search(text):
-        raise CrmAuthError(
-            f"Autotask refused the API user or integration code (500): {_CREDENTIALS_HINT}.",
-            status=status,
-        )
-    raise_for_status(
-        response,
-        unauthorized=(
-            "Autotask rejected the API user's secret (401): check AUTOTASK_SECRET and that "
-            "the API user is active."
-        ),
-        forbidden=(
-            f"Autotask's API user may not {what} (403): give its security level access to "
-            "Contacts, Companies, Tickets and Ticket Notes."
-        ),
-        missing=(
-            f"{record} was not found in Autotask (404)."
-            if record is not None
-            else f"Autotask answered 404 when trying to {what}: check AUTOTASK_API_URL."
-        ),
-        missing_error=CrmNotFound if record is not None else CrmAuthError,
-        rate_limited=f"Autotask is throttling this tenant (429); will try to {what} again later.",
-        server_error=(
-            f"Autotask had a server error ({status}) when trying to {what}; try again shortly. "
-            f"If it persists, {_CREDENTIALS_HINT} (Autotask answers 500 for those too)."
-        ),
-        refused=f"Autotask refused to {what} ({status}){f': {text[:200]}' if text else ''}.",
-    )

@@ -29,6 +29,7 @@ from providers.crm import (
     TicketRecord,
 )
 from providers.crm.http import (
+    idempotent_note,
     may_have_arrived,
     origin,
     raise_for_status,
@@ -41,7 +42,6 @@ from providers.http import json_object_or_empty
 PROVIDER = "connectwise"
 LABEL = "ConnectWise PSA"
 _NAME = "ConnectWise"  # how messages name it
-NOTE_REF_PREFIX = "PIN Verify ref: "
 SUMMARY_MAX = 100  # ConnectWise's service ticket summary column
 _MAX_PAGES = 20  # a search never walks more than this many pages
 _CONTACT_FIELDS = "id,firstName,lastName,company,communicationItems,inactiveFlag"
@@ -187,28 +187,33 @@ class ConnectWisePsa:
         if not ticket_ref.isdigit():
             raise CrmNotFound(f"#{ticket_ref} is not a ConnectWise ticket number.")
         path = f"/service/tickets/{ticket_ref}/notes"
-        marker = f"{NOTE_REF_PREFIX}{key}"
-        if not first_attempt:
+
+        async def find(marker: str) -> str | None:
             notes = self._pages(path, {"fields": "id,text"}, what="read ticket notes")
             async with aclosing(notes):
                 async for note in notes:
                     lines = str(note.get("text") or "").splitlines()
                     if lines and lines[-1].strip() == marker:
-                        return NoteReceipt(ref=str(note.get("id")), already_present=True)
-        body = {
-            "text": f"{text.rstrip()}\n\n{marker}",
-            # Exactly one tab flag: Internal, never Discussion or Resolution (customer-visible).
-            "detailDescriptionFlag": False,
-            "internalAnalysisFlag": True,
-            "resolutionFlag": False,
-            "processNotifications": False,
-        }
-        what = f"add a note to ticket #{ticket_ref}"
-        response = await self._send("POST", path, json=body, what=what)
-        if response.status_code not in (200, 201):
-            _raise_for_status(response, what=what, record=f"Ticket #{ticket_ref}")
-        note_id = read_json_object(response, label=_NAME, what=what).get("id")
-        return NoteReceipt(ref=str(note_id))
+                        return str(note.get("id"))
+            return None
+
+        async def post(marker: str) -> str:
+            body = {
+                "text": f"{text.rstrip()}\n\n{marker}",
+                # Exactly one tab flag: Internal, never Discussion or Resolution
+                # (customer-visible).
+                "detailDescriptionFlag": False,
+                "internalAnalysisFlag": True,
+                "resolutionFlag": False,
+                "processNotifications": False,
+            }
+            what = f"add a note to ticket #{ticket_ref}"
+            response = await self._send("POST", path, json=body, what=what)
+            if response.status_code not in (200, 201):
+                _raise_for_status(response, what=what, record=f"Ticket #{ticket_ref}")
+            return str(read_json_object(response, label=_NAME, what=what).get("id"))
+
+        return await idempotent_note(key=key, first_attempt=first_attempt, find=find, post=post)
 
     async def check_credentials(self) -> None:
         response = await self._send(

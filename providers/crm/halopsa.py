@@ -26,11 +26,10 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
-from providers.crm.http import raise_for_status, raise_transport_error
+from providers.crm.http import idempotent_note, raise_for_status, raise_transport_error
 from providers.crm.phones import national_digits, to_e164
 from providers.http import json_object_or_empty
 
-NOTE_REF_PREFIX = "PIN Verify ref: "
 # Halo's default "Closed" status; other closed-like statuses are tenant-defined.
 _CLOSED_STATUS_ID = 9
 _PAGE_SIZE = 100
@@ -173,29 +172,33 @@ class HaloPsa:
         self, *, ticket_ref: str, text: str, key: str, first_attempt: bool
     ) -> NoteReceipt:
         if not ticket_ref.isdigit():
-            raise CrmRejected(f"#{ticket_ref} is not a HaloPSA ticket number.")
-        marker = f"{NOTE_REF_PREFIX}{key}"
-        if not first_attempt:
-            existing = await self._find_note(ticket_ref, marker)
-            if existing is not None:
-                return NoteReceipt(ref=existing, already_present=True)
-        action = {
-            "ticket_id": int(ticket_ref),
-            "note": f"{text}\n\n{marker}",
-            "outcome": "Private Note",
-            "hiddenfromuser": True,
-            "sendemail": False,
-        }
-        response = await self._request(
-            "POST",
-            "/Actions",
-            json=[action],
-            action=f"add a note to ticket #{ticket_ref}",
-            writing=True,
+            raise CrmNotFound(f"#{ticket_ref} is not a HaloPSA ticket number.")
+
+        async def post(marker: str) -> str:
+            action = {
+                "ticket_id": int(ticket_ref),
+                "note": f"{text}\n\n{marker}",
+                "outcome": "Private Note",
+                "hiddenfromuser": True,
+                "sendemail": False,
+            }
+            response = await self._request(
+                "POST",
+                "/Actions",
+                json=[action],
+                action=f"add a note to ticket #{ticket_ref}",
+                writing=True,
+            )
+            created = _first_object(_json(response, "add the note"))
+            note_id = created.get("id") if created is not None else None
+            return str(note_id) if note_id is not None else ""
+
+        return await idempotent_note(
+            key=key,
+            first_attempt=first_attempt,
+            find=lambda marker: self._find_note(ticket_ref, marker),
+            post=post,
         )
-        created = _first_object(_json(response, "add the note"))
-        note_id = created.get("id") if created is not None else None
-        return NoteReceipt(ref=str(note_id) if note_id is not None else "")
 
     async def check_credentials(self) -> None:
         """One token request and one cheap read; raises with what the admin should fix."""

@@ -1,5 +1,6 @@
 """What the PSA adapters share on the wire: HTTP status → `CrmError`, unreadable answers,
-failed connections and where credentials may be sent.
+failed connections, where credentials may be sent, and the "look before you write" rule that
+keeps a retried ticket note from being written twice.
 
 Each adapter keeps its own wording (its name, the env vars to check, its permission hints);
 these functions only decide which error class a failure is and how its parts are read.
@@ -7,6 +8,7 @@ these functions only decide which error class a failure is and how its parts are
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -19,10 +21,40 @@ from providers.crm import (
     CrmRateLimited,
     CrmRejected,
     CrmUnavailable,
+    NoteReceipt,
 )
 from providers.http import HttpFailure, retry_after
 
 _NOT_OPENED = httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+# The last line of every note we write; the key after it is the outbox row's, so a retry can
+# recognise the note its earlier try wrote.
+NOTE_REF_PREFIX = "PIN Verify ref: "
+
+
+async def idempotent_note(
+    *,
+    key: str,
+    first_attempt: bool,
+    find: Callable[[str], Awaitable[str | None]],
+    post: Callable[[str], Awaitable[str]],
+) -> NoteReceipt:
+    """Write a ticket note at most once across retries: look before you write.
+
+    The note carries `key` as a marker line (`post(marker)` writes the note with it and
+    returns the note's id). A retry may follow a write that reached the PSA and then timed
+    out, so it first asks `find(marker)` for a note already carrying it and, when there is
+    one, returns that note instead of writing a second.
+    """
+    marker = note_marker(key)
+    if not first_attempt:
+        existing = await find(marker)
+        if existing is not None:
+            return NoteReceipt(ref=existing, already_present=True)
+    return NoteReceipt(ref=await post(marker))
+
+
+def note_marker(key: str) -> str:
+    return f"{NOTE_REF_PREFIX}{key}"
 
 
 def raise_for_status(

@@ -24,11 +24,10 @@ from providers.crm import (
     NoteReceipt,
     TicketRecord,
 )
-from providers.crm.http import raise_for_status, raise_transport_error
+from providers.crm.http import idempotent_note, raise_for_status, raise_transport_error
 from providers.crm.phones import national_digits, to_e164
 from providers.http import json_object_or_empty
 
-NOTE_REF_PREFIX = "PIN Verify ref: "
 _PER_PAGE = 100  # Zendesk's maximum for search and list endpoints
 _MAX_PAGES = 10  # the Search API stops at 1,000 results (10 pages of 100) anyway
 _CLOSED_STATUSES = frozenset({"solved", "closed"})
@@ -158,21 +157,24 @@ class ZendeskSupport:
         self, *, ticket_ref: str, text: str, key: str, first_attempt: bool
     ) -> NoteReceipt:
         if not ticket_ref.isdigit():
-            raise CrmRejected(f"#{ticket_ref} is not a Zendesk ticket number.")
-        marker = f"{NOTE_REF_PREFIX}{key}"
-        if not first_attempt:
-            existing = await self._find_comment(ticket_ref, marker)
-            if existing is not None:
-                return NoteReceipt(ref=existing, already_present=True)
-        response = await self._request(
-            "PUT",
-            f"{self._api}/tickets/{ticket_ref}.json",
-            json={"ticket": {"comment": {"body": f"{text}\n\n{marker}", "public": False}}},
-            action=f"add a note to ticket #{ticket_ref}",
-            writing=True,
+            raise CrmNotFound(f"#{ticket_ref} is not a Zendesk ticket number.")
+
+        async def post(marker: str) -> str:
+            response = await self._request(
+                "PUT",
+                f"{self._api}/tickets/{ticket_ref}.json",
+                json={"ticket": {"comment": {"body": f"{text}\n\n{marker}", "public": False}}},
+                action=f"add a note to ticket #{ticket_ref}",
+                writing=True,
+            )
+            return _comment_id(_json(response, "add the note").get("audit"))
+
+        return await idempotent_note(
+            key=key,
+            first_attempt=first_attempt,
+            find=lambda marker: self._find_comment(ticket_ref, marker),
+            post=post,
         )
-        audit = _json(response, "add the note").get("audit")
-        return NoteReceipt(ref=_comment_id(audit))
 
     async def check_credentials(self) -> None:
         """One cheap authenticated read; raises with what the admin should fix."""

@@ -1,27 +1,24 @@
-"""Postmark: `POST /email` with `X-Postmark-Server-Token`; failures carry an `ErrorCode`."""
+"""Postmark: `POST /email` with `X-Postmark-Server-Token`, failures carrying an `ErrorCode`; and
+the Delivery and Bounce webhooks that report what became of each message."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from typing import Any, NoReturn
 
 import httpx
 
 from providers.email import EmailMessage, EmailReceipt
-from providers.errors import (
-    DeliveryError,
-    InvalidRecipient,
-    OptedOut,
-    PermanentDeliveryError,
-    ProviderAuthError,
-    RateLimited,
+from providers.errors import InvalidRecipient, OptedOut, PermanentDeliveryError, ProviderAuthError
+from providers.http import HttpVendor, json_object_or_empty
+from providers.reports import (
+    REFERENCE_KEY,
+    DeliveryState,
+    DeliveryStatus,
+    MalformedDeliveryStatus,
+    report_text,
 )
-from providers.http import (
-    HttpVendor,
-    json_object_or_empty,
-    retry_after,
-)
-from providers.reports import REFERENCE_KEY
 
 PROVIDER = "postmark"
 LABEL = "Postmark"
@@ -117,76 +114,65 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     code, text = _error_code(response)
     vendor_code = str(code) if code is not None else f"HTTP {status}"
     label = f"error {code}" if code is not None else f"HTTP {status}"
-    error: DeliveryError
     if code == _INACTIVE_RECIPIENT:
-        error = OptedOut(
+        raise OptedOut(
             "The address is marked inactive at Postmark (bounced or unsubscribed), error 406 — "
             "use SMS instead; an admin can reactivate it in Postmark's suppressions.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _BAD_TOKEN or status == 401:
-        error = ProviderAuthError(
-            f"Postmark refused the server token ({label}): {_TOKEN_HINT}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    elif code == _INVALID_REQUEST and "'from'" in text.lower():
-        error = PermanentDeliveryError(
+    # Postmark says 401 for a bad token and never uses 403, so a 403 is just a refusal.
+    error = _VENDOR.status_error(
+        response,
+        sending=sending,
+        answer="429" if code == _RATE_LIMIT or status == 429 else f"HTTP {status}",
+        vendor_code=vendor_code,
+        refused_credentials=f"Postmark refused the server token ({label}): {_TOKEN_HINT}.",
+        auth_statuses=(401,),
+        says_refused=code == _BAD_TOKEN,
+        says_rate_limited=code == _RATE_LIMIT,
+    )
+    if error is not None:
+        raise error
+    if code == _INVALID_REQUEST and "'from'" in text.lower():
+        raise PermanentDeliveryError(
             "Postmark refused the sender address as invalid (300): check EMAIL_FROM.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _INVALID_REQUEST and ("'to'" in text.lower() or "recipient" in text.lower()):
-        error = InvalidRecipient(
+    if code == _INVALID_REQUEST and ("'to'" in text.lower() or "recipient" in text.lower()):
+        raise InvalidRecipient(
             "Postmark rejected the email address as invalid (300) — check the contact's email "
             "or use SMS.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code in _SENDER_SIGNATURE:
-        error = ProviderAuthError(
+    if code in _SENDER_SIGNATURE:
+        raise ProviderAuthError(
             f"Postmark has no confirmed Sender Signature for EMAIL_FROM ({label}): confirm the "
             "address or its domain in Postmark.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _ACCOUNT_PENDING:
-        error = PermanentDeliveryError(
+    if code == _ACCOUNT_PENDING:
+        raise PermanentDeliveryError(
             "The Postmark account is pending approval (412): until Postmark approves it, it "
             "only sends to addresses on the sender's own domain.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _RATE_LIMIT or status == 429:
-        error = RateLimited(
-            "Postmark is rate limiting this account (429); the email was not sent. Try again "
-            "in a moment.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-            retry_after=retry_after(response),
-        )
-    elif status == 413:
-        error = PermanentDeliveryError(
+    if status == 413:
+        raise PermanentDeliveryError(
             "Postmark refused the email as too large (413).",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif status >= 500:
-        error = _VENDOR.server_error(
-            response,
-            summary=f"Postmark had a server error (HTTP {status})",
-            sending=sending,
-            vendor_code=vendor_code,
-        )
-    else:
-        error = PermanentDeliveryError(
-            f"Postmark refused the email ({label}). See "
-            "https://postmarkapp.com/developer/api/overview#error-codes.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    raise error
+    raise PermanentDeliveryError(
+        f"Postmark refused the email ({label}). See "
+        "https://postmarkapp.com/developer/api/overview#error-codes.",
+        provider=PROVIDER,
+        vendor_code=vendor_code,
+    )
 
 
 def _error_code(response: httpx.Response) -> tuple[int | None, str]:
@@ -199,3 +185,68 @@ def _error_code(response: httpx.Response) -> tuple[int | None, str]:
         code if isinstance(code, int) and not isinstance(code, bool) else None,
         text if isinstance(text, str) else "",
     )
+
+
+# --- Delivery and Bounce webhooks ------------------------------------------------------------
+
+# Bounce types that are not a failure to deliver our message.
+_NOT_FAILURES = frozenset({"AutoResponder", "Subscribe", "OpenRelayTest"})
+
+
+def parse_postmark_webhook(payload: Any) -> DeliveryStatus | None:
+    """One Postmark webhook (JSON object); None for opens, clicks and other record types."""
+    if not isinstance(payload, dict):
+        raise MalformedDeliveryStatus("a Postmark webhook body is a JSON object")
+    record_type = payload.get("RecordType")
+    message_id = report_text(payload.get("MessageID"))
+    if not isinstance(record_type, str) or message_id is None:
+        raise MalformedDeliveryStatus("a Postmark webhook needs RecordType and MessageID")
+    metadata = payload.get("Metadata")
+    reference = report_text(metadata.get(REFERENCE_KEY)) if isinstance(metadata, dict) else None
+    if record_type == "Delivery":
+        return DeliveryStatus(
+            PROVIDER,
+            message_id,
+            DeliveryState.DELIVERED,
+            None,
+            None,
+            reference,
+            _iso(payload.get("DeliveredAt")),
+        )
+    if record_type == "Bounce":
+        bounce_type = report_text(payload.get("Type"))
+        if bounce_type in _NOT_FAILURES:
+            return None
+        reason = (
+            report_text(payload.get("Description"))
+            or report_text(payload.get("Name"))
+            or "it bounced"
+        )
+        if payload.get("Inactive") is True:
+            reason = f"{reason} (Postmark now marks the address inactive)"
+        return DeliveryStatus(
+            PROVIDER,
+            message_id,
+            DeliveryState.UNDELIVERED,
+            reason,
+            bounce_type,
+            reference,
+            _iso(payload.get("BouncedAt")),
+        )
+    return None
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    # Postmark writes seven fractional digits ("…54.9070259Z"); Python reads at most six.
+    text = value.replace("Z", "+00:00")
+    head, dot, tail = text.partition(".")
+    if dot:
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        text = f"{head}.{digits[:6]}{tail[len(digits) :]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

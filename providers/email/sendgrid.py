@@ -1,27 +1,25 @@
-"""SendGrid v3 Mail Send: `POST /v3/mail/send`, 202 with an empty body and `X-Message-Id`."""
+"""SendGrid v3 Mail Send: `POST /v3/mail/send`, 202 with an empty body and `X-Message-Id`; and
+the Event Webhook that reports what became of each message."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from typing import Any, NoReturn
 
 import httpx
 
 from providers.email import EmailMessage, EmailReceipt
-from providers.errors import (
-    DeliveryError,
-    InvalidRecipient,
-    PermanentDeliveryError,
-    ProviderAuthError,
-    RateLimited,
+from providers.errors import InvalidRecipient, PermanentDeliveryError, ProviderAuthError
+from providers.http import HttpVendor, json_object_or_empty
+from providers.reports import (
+    REFERENCE_KEY,
+    DeliveryState,
+    DeliveryStatus,
+    MalformedDeliveryStatus,
+    report_text,
 )
-from providers.http import (
-    HttpVendor,
-    json_object_or_empty,
-    retry_after,
-)
-from providers.reports import REFERENCE_KEY
 
 PROVIDER = "sendgrid"
 LABEL = "SendGrid"
@@ -143,65 +141,50 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     fields = [str(e.get("field") or "") for e in errors]
     texts = " ".join(str(e.get("message") or "") for e in errors).lower()
     vendor_code = f"HTTP {status}"
-    error: DeliveryError
     if status == 400 and any(_RECIPIENT_FIELD.fullmatch(f) for f in fields):
-        error = InvalidRecipient(
+        raise InvalidRecipient(
             "SendGrid rejected the email address as invalid (400) — check the contact's "
             "email or use SMS.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif status in (400, 403) and any(f.startswith("from") for f in fields):
-        error = ProviderAuthError(
+    if status in (400, 403) and any(f.startswith("from") for f in fields):
+        raise ProviderAuthError(
             f"SendGrid refused the sender address ({status}): EMAIL_FROM must be a verified "
             "Sender Identity or on an authenticated domain.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif status == 401 and "credits" in texts:
-        error = PermanentDeliveryError(
+    if status == 401 and "credits" in texts:
+        raise PermanentDeliveryError(
             "The SendGrid account has used up its email credits (401): upgrade the plan or "
             "wait for the credits to reset.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif status in (401, 403):
-        error = ProviderAuthError(
-            f"SendGrid refused the API key ({status}): {_KEY_HINT}"
-            + (" and that it has Mail Send permission." if status == 403 else "."),
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    elif status == 413:
-        error = PermanentDeliveryError(
+    error = _VENDOR.status_error(
+        response,
+        sending=sending,
+        answer=str(status),
+        vendor_code=vendor_code,
+        refused_credentials=f"SendGrid refused the API key ({status}): {_KEY_HINT}"
+        + (" and that it has Mail Send permission." if status == 403 else "."),
+    )
+    if error is not None:
+        raise error
+    if status == 413:
+        raise PermanentDeliveryError(
             "SendGrid refused the email as too large (413).",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif status == 429:
-        error = RateLimited(
-            "SendGrid is rate limiting this account (429); the email was not sent. Try again "
-            "in a moment.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-            retry_after=retry_after(response),
-        )
-    elif status >= 500:
-        error = _VENDOR.server_error(
-            response,
-            summary=f"SendGrid had a server error ({status})",
-            sending=sending,
-            vendor_code=vendor_code,
-        )
-    else:
-        # The field names are ours, never the recipient's data, so they are safe to show.
-        where = ", ".join(sorted({f for f in fields if f})) or "no field named"
-        error = PermanentDeliveryError(
-            f"SendGrid refused the email ({status}; {where}).",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    raise error
+    # The field names are ours, never the recipient's data, so they are safe to show.
+    where = ", ".join(sorted({f for f in fields if f})) or "no field named"
+    raise PermanentDeliveryError(
+        f"SendGrid refused the email ({status}; {where}).",
+        provider=PROVIDER,
+        vendor_code=vendor_code,
+    )
 
 
 def _errors(response: httpx.Response) -> list[dict[str, Any]]:
@@ -210,3 +193,68 @@ def _errors(response: httpx.Response) -> list[dict[str, Any]]:
     if not isinstance(errors, list):
         return []
     return [e for e in errors if isinstance(e, dict)]
+
+
+# --- Event Webhook ---------------------------------------------------------------------------
+
+_EVENT_STATES = {
+    "processed": DeliveryState.QUEUED,
+    "deferred": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "bounce": DeliveryState.UNDELIVERED,
+    "dropped": DeliveryState.FAILED,
+}
+
+
+def parse_sendgrid_events(payload: Any) -> list[DeliveryStatus]:
+    """SendGrid Event Webhook JSON (an array of events); engagement events are skipped."""
+    if not isinstance(payload, list):
+        raise MalformedDeliveryStatus("a SendGrid event webhook body is a JSON array")
+    statuses = []
+    for event in payload:
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            raise MalformedDeliveryStatus("each SendGrid event is an object with an 'event'")
+        state = _EVENT_STATES.get(event["event"])
+        if state is None:
+            continue
+        message_id = _event_message_id(event.get("sg_message_id"))
+        reference = report_text(event.get(REFERENCE_KEY))
+        if message_id is None and reference is None:
+            # Not one of ours (or too mangled to match): nothing to update.
+            continue
+        reason = None
+        if state is not DeliveryState.DELIVERED:
+            reason = report_text(event.get("reason")) or report_text(event.get("response"))
+            if event["event"] == "bounce" and event.get("type") == "blocked":
+                reason = f"blocked by the receiving server: {reason or 'no reason given'}"
+        statuses.append(
+            DeliveryStatus(
+                PROVIDER,
+                message_id,
+                state,
+                reason,
+                report_text(event.get("status")) if state is not DeliveryState.DELIVERED else None,
+                reference,
+                _epoch(event.get("timestamp")),
+            )
+        )
+    return statuses
+
+
+def _event_message_id(value: Any) -> str | None:
+    # sg_message_id is the X-Message-Id of the send followed by ".filter…" routing detail.
+    if not isinstance(value, str) or not value:
+        return None
+    head, dot, _ = value.partition(".filter")
+    if dot:
+        return head
+    return value.partition(".")[0]
+
+
+def _epoch(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -1,25 +1,21 @@
-"""Twilio Programmable Messaging (REST API 2010-04-01)."""
+"""Twilio Programmable Messaging (REST API 2010-04-01): sending an SMS, and reading the signed
+status callbacks Twilio posts about it afterwards."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import NoReturn
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from providers.errors import (
-    DeliveryError,
-    InvalidRecipient,
-    OptedOut,
-    PermanentDeliveryError,
-    ProviderAuthError,
-    RateLimited,
-)
-from providers.http import (
-    HttpVendor,
-    json_object_or_empty,
-    retry_after,
-)
+from providers.errors import InvalidRecipient, OptedOut, PermanentDeliveryError
+from providers.http import HttpVendor, json_object_or_empty
+from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
 from providers.sms import SmsMessage, SmsReceipt
 
 PROVIDER = "twilio"
@@ -115,48 +111,34 @@ def _raise_for_error(response: httpx.Response, *, sending: bool) -> NoReturn:
     code = _error_code(response)
     vendor_code = str(code) if code is not None else None
     label = f"error {code}" if code is not None else f"HTTP {status}"
-    error: DeliveryError
     if code in _RECIPIENT_ERRORS:
-        error = InvalidRecipient(
-            _RECIPIENT_ERRORS[code], provider=PROVIDER, vendor_code=vendor_code
-        )
-    elif code == _OPTED_OUT_CODE:
-        error = OptedOut(
+        raise InvalidRecipient(_RECIPIENT_ERRORS[code], provider=PROVIDER, vendor_code=vendor_code)
+    if code == _OPTED_OUT_CODE:
+        raise OptedOut(
             "The number has opted out of SMS from this sender (Twilio 21610) — use email instead.",
             provider=PROVIDER,
             vendor_code=vendor_code,
         )
-    elif code == _AUTH_CODE or status in (401, 403):
-        error = ProviderAuthError(
-            f"Twilio refused the credentials ({label}): {_CREDENTIALS_HINT}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    elif code == _TOO_MANY_REQUESTS_CODE or status == 429:
-        error = RateLimited(
-            f"Twilio is rate limiting this account ({label}); the SMS was not sent. "
-            "Try again in a moment.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-            retry_after=retry_after(response),
-        )
-    elif status >= 500:
-        error = _VENDOR.server_error(
-            response,
-            summary=f"Twilio had an internal error ({label})",
-            sending=sending,
-            vendor_code=vendor_code,
-        )
-    elif code in _PERMANENT_ERRORS:
-        error = PermanentDeliveryError(
+    error = _VENDOR.status_error(
+        response,
+        sending=sending,
+        answer=label,
+        vendor_code=vendor_code,
+        refused_credentials=f"Twilio refused the credentials ({label}): {_CREDENTIALS_HINT}.",
+        says_refused=code == _AUTH_CODE,
+        says_rate_limited=code == _TOO_MANY_REQUESTS_CODE,
+        trouble="an internal error",
+    )
+    if error is not None:
+        raise error
+    if code in _PERMANENT_ERRORS:
+        raise PermanentDeliveryError(
             _PERMANENT_ERRORS[code], provider=PROVIDER, vendor_code=vendor_code
         )
-    else:
-        more = f" See https://www.twilio.com/docs/errors/{code}." if code is not None else ""
-        error = PermanentDeliveryError(
-            f"Twilio refused the SMS ({label}).{more}", provider=PROVIDER, vendor_code=vendor_code
-        )
-    raise error
+    more = f" See https://www.twilio.com/docs/errors/{code}." if code is not None else ""
+    raise PermanentDeliveryError(
+        f"Twilio refused the SMS ({label}).{more}", provider=PROVIDER, vendor_code=vendor_code
+    )
 
 
 def _error_code(response: httpx.Response) -> int | None:
@@ -169,3 +151,113 @@ def _error_code(response: httpx.Response) -> int | None:
     if isinstance(code, str) and code.isdigit():
         return int(code)
     return None
+
+
+# --- status callbacks ----------------------------------------------------------------------
+
+_STATES = {
+    "accepted": DeliveryState.QUEUED,
+    "scheduled": DeliveryState.QUEUED,
+    "queued": DeliveryState.QUEUED,
+    "sending": DeliveryState.SENT,
+    "sent": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "read": DeliveryState.DELIVERED,
+    "undelivered": DeliveryState.UNDELIVERED,
+    "failed": DeliveryState.FAILED,
+    "canceled": DeliveryState.FAILED,
+}
+# twilio.com/docs/api/errors: the codes a messaging status callback carries most often.
+TWILIO_DELIVERY_ERRORS: dict[str, str] = {
+    "30001": "Twilio's queue for this sender overflowed",
+    "30002": "the Twilio account is suspended",
+    "30003": "the handset is unreachable (switched off or out of coverage)",
+    "30004": "the message was blocked (the recipient or carrier blocks this sender)",
+    "30005": "the number is unknown to the carrier or no longer in service",
+    "30006": "the number is a landline or its carrier cannot receive SMS",
+    "30007": "the carrier filtered the message as spam",
+    "30008": "the carrier reported an unknown error",
+    "30032": "the toll-free sender is not verified",
+    "30034": "the sender is not registered for A2P 10DLC",
+    "21610": "the recipient has opted out of SMS from this sender (replied STOP)",
+}
+
+
+def parse_twilio_status(form: Mapping[str, str]) -> DeliveryStatus | None:
+    """A Twilio messaging status callback (form fields); None for statuses we do not track.
+
+    Check where it came from (`valid_twilio_signature`) before parsing it.
+    """
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+    if not sid or not status:
+        raise MalformedDeliveryStatus("a Twilio status callback needs MessageSid and MessageStatus")
+    state = _STATES.get(status)
+    if state is None:
+        return None
+    code = form.get("ErrorCode") or None
+    reason = None
+    if code is not None:
+        reason = TWILIO_DELIVERY_ERRORS.get(code, f"Twilio error {code}")
+    return DeliveryStatus(
+        PROVIDER, sid, state, reason, code, occurred_at=_dlr_done(form.get("RawDlrDoneDate"))
+    )
+
+
+def _dlr_done(value: str | None) -> datetime | None:
+    # The carrier's YYMMDDhhmm (UTC) completion time, sent with delivered and undelivered.
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%y%m%d%H%M").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def twilio_signature(
+    auth_token: str, url: str, params: Mapping[str, str] | Iterable[tuple[str, str]]
+) -> str:
+    """X-Twilio-Signature for a form POST: base64(HMAC-SHA1(token, url + sorted key+value))."""
+    pairs = params.items() if isinstance(params, Mapping) else params
+    payload = url + "".join(key + value for key, value in sorted(pairs))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def valid_twilio_signature(
+    auth_token: str,
+    url: str,
+    params: Mapping[str, str] | Iterable[tuple[str, str]],
+    signature: str | None,
+) -> bool:
+    """Whether `signature` is Twilio's for this public URL and form, in constant time.
+
+    Twilio signs the URL as it requested it, which may or may not spell out the default port,
+    so both spellings are accepted (as Twilio's own helper libraries do).
+    """
+    if not signature:
+        return False
+    pairs = list(params.items() if isinstance(params, Mapping) else params)
+    given = signature.encode()
+    matched = False
+    for candidate in _url_spellings(url):
+        expected = twilio_signature(auth_token, candidate, pairs).encode()
+        # No early exit: every spelling is compared so timing says nothing about which.
+        matched |= hmac.compare_digest(expected, given)
+    return matched
+
+
+def _url_spellings(url: str) -> list[str]:
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    if default is None or parts.hostname is None:
+        return [url]
+    host = parts.netloc.rpartition("@")[2]
+    userinfo = parts.netloc[: len(parts.netloc) - len(host)]
+    bare = host.removesuffix(f":{default}")
+    spellings = [url]
+    if parts.port is None:
+        spellings.append(urlunsplit(parts._replace(netloc=f"{userinfo}{host}:{default}")))
+    elif parts.port == default:
+        spellings.append(urlunsplit(parts._replace(netloc=f"{userinfo}{bare}")))
+    return spellings

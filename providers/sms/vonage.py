@@ -1,7 +1,10 @@
-"""Vonage (Nexmo) SMS API: `POST /sms/json`, which answers HTTP 200 even when it refuses."""
+"""Vonage (Nexmo) SMS API: `POST /sms/json`, which answers HTTP 200 even when it refuses, and
+the delivery receipts Vonage sends to the `callback` URL given with each message."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import httpx
@@ -15,10 +18,8 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from providers.http import (
-    HttpVendor,
-    retry_after,
-)
+from providers.http import HttpVendor
+from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
 from providers.sms import SmsMessage, SmsReceipt
 from providers.sms.segments import is_gsm7
 
@@ -212,33 +213,93 @@ def _error_for_status(status: str) -> DeliveryError:
 
 def _raise_for_http_status(response: httpx.Response, *, sending: bool) -> NoReturn:
     status = response.status_code
-    vendor_code = f"HTTP {status}"
-    error: DeliveryError
-    if status in (401, 403):
-        error = ProviderAuthError(
-            f"Vonage refused the credentials (HTTP {status}): {_CREDENTIALS_HINT}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    elif status == 429:
-        error = RateLimited(
-            "Vonage is rate limiting this account (HTTP 429); the SMS was not sent. Try again "
-            "in a moment.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-            retry_after=retry_after(response),
-        )
-    elif status >= 500:
-        error = _VENDOR.server_error(
-            response,
-            summary=f"Vonage had a server error (HTTP {status})",
-            sending=sending,
-            vendor_code=vendor_code,
-        )
-    else:
-        error = PermanentDeliveryError(
-            f"Vonage refused the request (HTTP {status}): check {URL_SETTING}.",
-            provider=PROVIDER,
-            vendor_code=vendor_code,
-        )
-    raise error
+    answer = f"HTTP {status}"
+    error = _VENDOR.status_error(
+        response,
+        sending=sending,
+        answer=answer,
+        vendor_code=answer,
+        refused_credentials=f"Vonage refused the credentials ({answer}): {_CREDENTIALS_HINT}.",
+    )
+    raise error or PermanentDeliveryError(
+        f"Vonage refused the request ({answer}): check {URL_SETTING}.",
+        provider=PROVIDER,
+        vendor_code=answer,
+    )
+
+
+# --- delivery receipts ---------------------------------------------------------------------
+
+_RECEIPT_STATES = {
+    "accepted": DeliveryState.SENT,
+    "buffered": DeliveryState.SENT,
+    "unknown": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "expired": DeliveryState.UNDELIVERED,
+    "failed": DeliveryState.UNDELIVERED,
+    "rejected": DeliveryState.FAILED,
+}
+# developer.vonage.com/messaging/sms/guides/delivery-receipts, "DLR error codes".
+VONAGE_DELIVERY_ERRORS: dict[str, str] = {
+    "1": "the carrier gave no reason",
+    "2": "the handset is unreachable for now (switched off or out of coverage)",
+    "3": "the number is not in service",
+    "4": "the recipient has barred incoming messages",
+    "5": "the number was ported and could not be routed",
+    "6": "the carrier rejected the message as spam",
+    "7": "the handset was busy",
+    "8": "a network error stopped it",
+    "9": "the number is not valid",
+    "10": "the carrier rejected the message content",
+    "11": "the number cannot be routed",
+    "12": "the destination is unreachable",
+    "13": "the subscriber's age restriction blocked it",
+    "14": "the carrier blocks this number",
+    "15": "the prepaid recipient has insufficient funds",
+    "16": "the gateway quota was exceeded",
+    "50": "the carrier's entity filter blocked it (sender registration)",
+    "51": "the carrier's header filter blocked the sender ID",
+    "52": "the carrier's content filter blocked it",
+    "53": "the carrier's consent filter blocked it",
+    "54": "local regulations blocked it",
+    "99": "the carrier reported a general error",
+}
+
+
+def parse_vonage_receipt(params: Mapping[str, str]) -> DeliveryStatus | None:
+    """A Vonage SMS API delivery receipt (query string of a GET, or a form/JSON POST)."""
+    message_id = params.get("messageId")
+    status = (params.get("status") or "").lower()
+    if not message_id or not status:
+        raise MalformedDeliveryStatus("a Vonage delivery receipt needs messageId and status")
+    state = _RECEIPT_STATES.get(status)
+    if state is None:
+        return None
+    code = params.get("err-code") or None
+    reason = None
+    if state is not DeliveryState.DELIVERED and code is not None and code != "0":
+        reason = VONAGE_DELIVERY_ERRORS.get(code, f"Vonage error {code}")
+    elif state is DeliveryState.SENT and status != "accepted":
+        reason = {"buffered": "waiting at the carrier", "unknown": "the carrier has no status"}[
+            status
+        ]
+    return DeliveryStatus(
+        PROVIDER,
+        message_id,
+        state,
+        reason,
+        code if code != "0" else None,
+        params.get("client-ref") or None,
+        _receipt_time(params.get("message-timestamp")),
+    )
+
+
+def _receipt_time(value: str | None) -> datetime | None:
+    # "2020-01-01 12:00:00" (UTC), or ISO 8601 in the newer receipts.
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

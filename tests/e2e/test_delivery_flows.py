@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.delivery.reports import webhook_urls
+from bot.runtime.vendors import webhook_urls
 from slack_emulator import Message, find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import CodeSend

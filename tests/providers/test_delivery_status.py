@@ -1,4 +1,5 @@
-"""Status callbacks, receipts and event webhooks parsed into DeliveryStatus; Twilio signatures."""
+"""Status callbacks, receipts and event webhooks parsed into DeliveryStatus (each vendor's
+parser lives in its adapter module); Twilio signatures; the order of delivery states."""
 
 from __future__ import annotations
 
@@ -7,18 +8,11 @@ from typing import Any
 
 import pytest
 
-from providers.reports import (
-    REFERENCE_KEY,
-    DeliveryState,
-    DeliveryStatus,
-    MalformedDeliveryStatus,
-    parse_postmark_webhook,
-    parse_sendgrid_events,
-    parse_twilio_status,
-    parse_vonage_receipt,
-    twilio_signature,
-    valid_twilio_signature,
-)
+from providers.email.postmark import parse_postmark_webhook
+from providers.email.sendgrid import parse_sendgrid_events
+from providers.reports import REFERENCE_KEY, DeliveryState, DeliveryStatus, MalformedDeliveryStatus
+from providers.sms.twilio import parse_twilio_status, twilio_signature, valid_twilio_signature
+from providers.sms.vonage import parse_vonage_receipt
 
 # vendor-apis.md §2.1, the example from Twilio's webhook-security docs.
 DOC_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"

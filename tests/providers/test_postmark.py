@@ -13,6 +13,7 @@ import pytest_asyncio
 from starlette.requests import Request
 
 from providers.email import EmailMessage
+from providers.email.postmark import parse_postmark_webhook
 from providers.errors import (
     FailureReason,
     InvalidRecipient,
@@ -22,12 +23,7 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from providers.reports import (
-    REFERENCE_KEY,
-    DeliveryState,
-    DeliveryStatus,
-    parse_postmark_webhook,
-)
+from providers.reports import REFERENCE_KEY, DeliveryState, DeliveryStatus
 from tests.fakes.postmark import TEST_TOKEN
 from tests.providers.support import (
     EMAIL_SENDER,

@@ -13,6 +13,7 @@ import pytest_asyncio
 from starlette.requests import Request
 
 from providers.email import EmailMessage
+from providers.email.sendgrid import parse_sendgrid_events
 from providers.errors import (
     FailureReason,
     InvalidRecipient,
@@ -21,12 +22,7 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from providers.reports import (
-    REFERENCE_KEY,
-    DeliveryState,
-    DeliveryStatus,
-    parse_sendgrid_events,
-)
+from providers.reports import REFERENCE_KEY, DeliveryState, DeliveryStatus
 from tests.providers.support import (
     EMAIL_SENDER,
     SendGridEnv,

@@ -14,13 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from providers.reports import (
-    DeliveryState,
-    DeliveryStatus,
-    parse_twilio_status,
-    valid_twilio_signature,
-)
+from providers.reports import DeliveryState, DeliveryStatus
 from providers.sms import SmsMessage
+from providers.sms.twilio import parse_twilio_status, valid_twilio_signature
 from tests.providers.support import TwilioEnv
 from tests.support.asgi import running_server
 

@@ -24,8 +24,9 @@ from providers.errors import (
     RateLimited,
     TransientDeliveryError,
 )
-from providers.reports import DeliveryState, DeliveryStatus, parse_vonage_receipt
+from providers.reports import DeliveryState, DeliveryStatus
 from providers.sms import SmsMessage
+from providers.sms.vonage import parse_vonage_receipt
 from tests.providers.support import VONAGE_FROM, VonageEnv, assert_agent_safe, status_receiver
 
 TO = "+447700900123"

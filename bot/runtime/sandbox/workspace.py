@@ -10,7 +10,8 @@ from pydantic import AnyHttpUrl, SecretStr
 from bot.clock import Clock
 from bot.contacts import import_contacts, parse_contact_csv
 from bot.runtime.manifest import BOT_SCOPES
-from bot.settings import CRM_REQUIRED, EMAIL_CREDENTIALS, SMS_CREDENTIALS, Settings
+from bot.settings import Settings
+from bot.vendor_catalog import VENDORS
 from slack_emulator import SlackEmulator
 from storage import repositories as repo
 from storage.db import Database
@@ -82,8 +83,7 @@ def sandbox_settings(settings: Settings, emulator: SlackEmulator, address: str) 
 
 
 def _vendor_settings() -> set[str]:
-    needs = (*SMS_CREDENTIALS.values(), *EMAIL_CREDENTIALS.values(), *CRM_REQUIRED.values())
-    return {name for names in needs for name in names}
+    return {name for vendor in VENDORS for name in vendor.settings}
 
 
 def sample_contacts_csv() -> str:

@@ -319,6 +319,18 @@ async def test_missing_record_and_conflict_are_refusals(
     assert fake.tickets() == []
 
 
+async def test_a_ticket_reference_the_psa_could_not_have_issued_is_not_found(
+    fake: Any, client: httpx.AsyncClient
+) -> None:
+    with pytest.raises(CrmNotFound) as caught:
+        await fake.adapter(client).add_note(
+            ticket_ref="abc", text="x", key="k", first_attempt=False
+        )
+
+    assert "abc" in caught.value.message and caught.value.transient is False
+    assert fake.requests == []  # refused without asking the PSA
+
+
 async def test_rate_limit_carries_retry_after(fake: Any, client: httpx.AsyncClient) -> None:
     seed(fake)
     fake.fail_next(429, retry_after=7)
