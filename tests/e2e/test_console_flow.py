@@ -7,15 +7,9 @@ import asyncio
 import pytest
 
 from slack_emulator import ConfirmationCancelled, find_button_labels, message_text
-from tests.support.bot import AGENT, OTHER_AGENT, RunningBot, running_bot
+from tests.support.bot import AGENT, OTHER_AGENT, BotFactory, RunningBot
 
 CODE_BOX = "Code the caller reads back"
-
-
-@pytest.fixture
-async def bot(database_url: str) -> RunningBot:
-    async with running_bot(database_url) as running:
-        yield running  # type: ignore[misc]
 
 
 async def test_card_shows_masked_contact_and_send_buttons(bot: RunningBot) -> None:
@@ -189,9 +183,9 @@ def _forged_click(bot: RunningBot, card: object, user: str) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-async def test_policy_from_settings_shapes_the_code(database_url: str) -> None:
+async def test_policy_from_settings_shapes_the_code(running_bot: BotFactory) -> None:
     env = {"PINVERIFY_CODE_LENGTH": "8", "PINVERIFY_CODE_TTL_SECONDS": "120"}
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         card = await bot.open_card("+15135557611")
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent")

@@ -22,7 +22,7 @@ from slack_emulator import Message, find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import OutboxMessage
 from tests.fakes.psa.connectwise import FakeConnectWise, running_fake_connectwise
-from tests.support.bot import AGENT, RunningBot, new_emulator, running_bot
+from tests.support.bot import AGENT, BotFactory, RunningBot
 
 CODE_BOX = "Code the caller reads back"
 TICKET_BOX = "Ticket number"
@@ -113,10 +113,10 @@ async def wait_rows(bot: RunningBot, check: object, timeout: float = 5.0) -> lis
 
 
 async def test_verify_ticket_then_send_and_close_write_internal_notes(
-    database_url: str, psa: Seeded, caplog: pytest.LogCaptureFixture
+    running_bot: BotFactory, psa: Seeded, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake, number = psa.fake, psa.jane_ticket
-    async with running_bot(database_url, env=fake.env()) as bot:
+    async with running_bot(env=fake.env()) as bot:
         card = await open_card(bot, f"#{number}")
         text = message_text(card)
         assert "Verify caller: Jane Doe" in text and "Globex" in text
@@ -169,11 +169,11 @@ async def test_verify_ticket_then_send_and_close_write_internal_notes(
 
 
 async def test_code_is_left_out_of_the_note_when_the_policy_says_omit(
-    database_url: str, psa: Seeded
+    running_bot: BotFactory, psa: Seeded
 ) -> None:
     fake, number = psa.fake, psa.jane_ticket
     env = {**fake.env(), "PINVERIFY_CODE_IN_TICKET_NOTE": "omit"}
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         card = await open_card(bot, f"#{number}")
         code = await send_sms(bot, card)
         (note,) = await bot.driver.wait_for(lambda: fake.notes(number))
@@ -185,11 +185,11 @@ async def test_code_is_left_out_of_the_note_when_the_policy_says_omit(
 
 
 async def test_require_ticket_refuses_sends_until_a_ticket_is_tagged(
-    database_url: str, psa: Seeded
+    running_bot: BotFactory, psa: Seeded
 ) -> None:
     fake = psa.fake
     env = {**fake.env(), "PINVERIFY_REQUIRE_TICKET": "true"}
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         card = await open_card(bot, "+1 513 555 7611")
         assert "A ticket is required" in message_text(card)
         await bot.driver.click(AGENT, card, "Send SMS")
@@ -212,9 +212,9 @@ async def test_require_ticket_refuses_sends_until_a_ticket_is_tagged(
 
 
 async def test_tagging_checks_the_ticket_exists_and_belongs_to_the_company(
-    database_url: str, psa: Seeded
+    running_bot: BotFactory, psa: Seeded
 ) -> None:
-    async with running_bot(database_url, env=psa.fake.env()) as bot:
+    async with running_bot(env=psa.fake.env()) as bot:
         card = await open_card(bot, "jane.doe@globex.example")
         await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: psa.initech_ticket})
         text = await bot.wait_text(card, "belongs to another company")
@@ -236,8 +236,10 @@ async def test_tagging_checks_the_ticket_exists_and_belongs_to_the_company(
         await bot.wait_text(card, f"Tagged ticket #{psa.jane_ticket}.")
 
 
-async def test_verify_ticket_lookups_say_what_is_wrong(database_url: str, psa: Seeded) -> None:
-    async with running_bot(database_url, env=psa.fake.env()) as bot:
+async def test_verify_ticket_lookups_say_what_is_wrong(
+    running_bot: BotFactory, psa: Seeded
+) -> None:
+    async with running_bot(env=psa.fake.env()) as bot:
         expected = [
             ("#999999", "No ticket #999999 in ConnectWise PSA"),
             (f"#{psa.orphan_ticket}", f"Ticket #{psa.orphan_ticket} has no contact"),
@@ -263,9 +265,9 @@ async def test_verify_ticket_lookups_say_what_is_wrong(database_url: str, psa: S
         assert bot.emulator.dm_messages(AGENT) == []
 
 
-async def test_create_ticket_modal_creates_and_tags(database_url: str, psa: Seeded) -> None:
+async def test_create_ticket_modal_creates_and_tags(running_bot: BotFactory, psa: Seeded) -> None:
     fake = psa.fake
-    async with running_bot(database_url, env=fake.env()) as bot:
+    async with running_bot(env=fake.env()) as bot:
         card = await open_card(bot, "+15135557611")
         await bot.driver.click(AGENT, card, "Create ticket")
         (modal,) = await bot.driver.wait_for(lambda: bot.emulator.open_views(AGENT))
@@ -285,10 +287,10 @@ async def test_create_ticket_modal_creates_and_tags(database_url: str, psa: Seed
 
 
 async def test_no_duplicate_note_when_the_relay_retries_an_ambiguous_failure(
-    database_url: str, psa: Seeded
+    running_bot: BotFactory, psa: Seeded
 ) -> None:
     fake, number = psa.fake, psa.jane_ticket
-    async with running_bot(database_url, env=fake.env()) as bot:
+    async with running_bot(env=fake.env()) as bot:
         card = await open_card(bot, f"#{number}")
         fake.fail_after_write_next()  # stored, then answered 502
         await send_sms(bot, card)
@@ -303,10 +305,12 @@ async def test_no_duplicate_note_when_the_relay_retries_an_ambiguous_failure(
         await bot.wait_text(card, "Ticket note: written")
 
 
-async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa: Seeded) -> None:
+async def test_a_note_survives_a_psa_outage_and_a_restart(
+    running_bot: BotFactory, psa: Seeded
+) -> None:
     fake, number = psa.fake, psa.jane_ticket
-    emulator, clock = new_emulator(), ManualClock()
-    async with running_bot(database_url, env=fake.env(), emulator=emulator, clock=clock) as bot:
+    clock = ManualClock()
+    async with running_bot(env=fake.env(), clock=clock) as bot:
         card = await open_card(bot, f"#{number}")
         await send_sms(bot, card)
         await bot.driver.wait_for(lambda: fake.notes(number))
@@ -336,7 +340,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
     # The app stops with the closing note undelivered; the PSA comes back; the app restarts.
     fake.come_back()
     clock.advance(minutes=15)
-    async with running_bot(database_url, env=fake.env(), emulator=emulator, clock=clock) as bot:
+    async with running_bot(env=fake.env(), clock=clock) as bot:
         notes = await bot.driver.wait_for(
             lambda: len(fake.notes(number)) == 2 and fake.notes(number)
         )
@@ -351,9 +355,9 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(database_url: str, psa
 
 
 async def test_pick_list_shows_companies_and_inactive_contacts_cannot_be_sent_to(
-    database_url: str, psa: Seeded
+    running_bot: BotFactory, psa: Seeded
 ) -> None:
-    async with running_bot(database_url, env=psa.fake.env()) as bot:
+    async with running_bot(env=psa.fake.env()) as bot:
         await bot.verify("Jane")
         (picks,) = await bot.driver.wait_for(lambda: bot.driver.ephemeral_messages(AGENT))
         text = message_text(picks)
@@ -407,10 +411,10 @@ def forged_send(card: Message) -> str:
 
 
 async def test_notes_flag_a_destination_not_on_record_with_the_reason(
-    database_url: str, psa: Seeded
+    running_bot: BotFactory, psa: Seeded
 ) -> None:
     fake, number = psa.fake, psa.jane_ticket
-    async with running_bot(database_url, env=fake.env()) as bot:
+    async with running_bot(env=fake.env()) as bot:
         card = await open_card(bot, f"#{number}")
         await bot.driver.select(AGENT, card, EDIT_MENU_TEXT, "Edit number")
         (view,) = await bot.driver.wait_for(lambda: bot.emulator.open_views(AGENT))
@@ -436,11 +440,11 @@ async def test_notes_flag_a_destination_not_on_record_with_the_reason(
 
 
 async def test_a_verification_stays_on_its_ticket_once_a_code_was_sent(
-    database_url: str, psa: Seeded
+    running_bot: BotFactory, psa: Seeded
 ) -> None:
     fake = psa.fake
     second = fake.add_ticket(summary="VPN", contact_ref=psa.jane, company_ref=psa.globex)
-    async with running_bot(database_url, env=fake.env()) as bot:
+    async with running_bot(env=fake.env()) as bot:
         card = await open_card(bot, f"#{psa.jane_ticket}")
         await send_sms(bot, card)
         await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: second})

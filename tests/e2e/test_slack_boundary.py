@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from slack_emulator import message_text
+from slack_emulator import SlackEmulator, message_text
 from storage import repositories as repo
 from storage.models import AuditEvent, Verification
-from tests.support.bot import AGENT, RunningBot, new_emulator, running_bot
+from tests.support.bot import AGENT, BotFactory, RunningBot
 
 COMMAND = urlencode(
     {
@@ -32,12 +32,6 @@ COMMAND = urlencode(
         "trigger_id": "1.2.3",
     }
 )
-
-
-@pytest.fixture
-async def bot(database_url: str) -> RunningBot:
-    async with running_bot(database_url) as running:
-        yield running  # type: ignore[misc]
 
 
 async def count_rows(bot: RunningBot) -> tuple[int, int]:
@@ -93,10 +87,11 @@ async def test_healthz(bot: RunningBot) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-async def test_supervisors_post_survives_a_slack_outage_and_a_restart(database_url: str) -> None:
-    emulator = new_emulator()
+async def test_supervisors_post_survives_a_slack_outage_and_a_restart(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
     clock = ManualClock()
-    async with running_bot(database_url, emulator=emulator, clock=clock) as bot:
+    async with running_bot(clock=clock) as bot:
         card = await bot.open_card("+15135557611")
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent")
@@ -119,7 +114,7 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(database_u
     # The app stopped with the post undelivered. Slack comes back, the app restarts.
     emulator.set_unavailable(None)
     clock.advance(minutes=15)
-    async with running_bot(database_url, emulator=emulator, clock=clock) as bot:
+    async with running_bot(clock=clock) as bot:
         (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
         assert "Incomplete" in message_text(post) and "Jane Doe" in message_text(post)
         async with bot.runtime.deps.db.transaction() as session:

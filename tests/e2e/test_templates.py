@@ -11,11 +11,11 @@ import pytest
 
 from bot.templates.service import TEMPLATE_TEST_SENT, TEMPLATES_CHANGED, TEMPLATES_RESET
 from commands.ids import ActionId, CallbackId
-from slack_emulator import StoredView, find_button_labels, message_text
+from slack_emulator import SlackEmulator, StoredView, find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import ConsoleMessage
 from tests.fakes.smtp import running_smtp_server
-from tests.support.bot import AGENT, RunningBot, new_emulator, running_bot
+from tests.support.bot import AGENT, BotFactory, RunningBot, new_emulator
 
 ADMIN = "U0ADMIN001"
 SMS = "SMS body"
@@ -26,11 +26,11 @@ NEW_SMS = "{{ organisation }} PIN for {{ contact_first_name }}: {{ code }}. Repl
 
 
 @pytest.fixture
-async def bot(database_url: str) -> Any:
+def emulator() -> SlackEmulator:
+    """The default workspace, plus an admin."""
     emulator = new_emulator()
     emulator.add_user(ADMIN, "ada", real_name="Ada Admin", email="ada@msp.example", is_admin=True)
-    async with running_bot(database_url, emulator=emulator) as running:
-        yield running
+    return emulator
 
 
 async def open_editor(bot: RunningBot, user: str = ADMIN) -> StoredView:
@@ -311,22 +311,18 @@ async def test_send_me_a_test_sms_goes_to_the_phone_on_the_admins_profile(
     assert len(await console(bot)) == 1
 
 
-async def test_saved_html_body_reaches_smtp_escaped(database_url: str) -> None:
+async def test_saved_html_body_reaches_smtp_escaped(running_bot: BotFactory) -> None:
     contacts = (
         "name,email,phone,company,external_id\n"
         'Mallory <script>,mallory@globex.example,,"Globex & <b>Co</b>",c-9\n'
     )
-    emulator = new_emulator()
-    emulator.add_user(ADMIN, "ada", real_name="Ada Admin", email="ada@msp.example", is_admin=True)
     async with running_smtp_server() as smtp:
         env = {
             "EMAIL_PROVIDER": "smtp",
             "SMTP_URL": f"smtp://{smtp.host}:{smtp.port}?starttls=false",
             "EMAIL_FROM": "helpdesk@msp.example",
         }
-        async with running_bot(
-            database_url, env=env, emulator=emulator, contacts_csv=contacts
-        ) as bot:
+        async with running_bot(env=env, contacts_csv=contacts) as bot:
             view = await open_editor(bot)
             await bot.driver.submit_view(
                 ADMIN,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
@@ -70,6 +71,19 @@ class RunningBot:
 
     def supervisor_posts(self) -> list[Message]:
         return self.emulator.messages(SUPERVISORS)
+
+
+class BotFactory(Protocol):
+    """`running_bot` with the test's database already chosen (the e2e `running_bot` fixture)."""
+
+    def __call__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: ManualClock | None = None,
+        contacts_csv: str = CONTACTS_CSV,
+        public: bool = False,
+    ) -> AbstractAsyncContextManager[RunningBot]: ...
 
 
 def new_emulator() -> SlackEmulator:
