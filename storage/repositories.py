@@ -268,15 +268,6 @@ def append_audit_event(
     return event
 
 
-async def list_audit_events(
-    *, session: AsyncSession, verification_id: str | None = None
-) -> Sequence[AuditEvent]:
-    query = select(AuditEvent).order_by(col(AuditEvent.id))
-    if verification_id is not None:
-        query = query.where(col(AuditEvent.verification_id) == verification_id)
-    return (await session.scalars(query)).all()
-
-
 # --- outbox -------------------------------------------------------------------------------
 
 
@@ -354,15 +345,6 @@ async def schedule_outbox_retry(
     )
 
 
-async def list_outbox_messages(
-    *, session: AsyncSession, kind: str | None = None
-) -> Sequence[OutboxMessage]:
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
-    if kind is not None:
-        query = query.where(col(OutboxMessage.kind) == kind)
-    return (await session.scalars(query.execution_options(populate_existing=True))).all()
-
-
 # --- console provider -------------------------------------------------------------------------
 
 
@@ -381,17 +363,6 @@ async def add_console_message(
     session.add(message)
     await session.flush()
     return message
-
-
-async def list_console_messages(
-    *, session: AsyncSession, after_id: int = 0
-) -> Sequence[ConsoleMessage]:
-    query = (
-        select(ConsoleMessage)
-        .where(col(ConsoleMessage.id) > after_id)
-        .order_by(col(ConsoleMessage.id))
-    )
-    return (await session.scalars(query)).all()
 
 
 # --- tickets and ticket notes (issue 3) -------------------------------------------------------

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.verification.service import SUPERVISOR_POST
 from bot.verification.snapshots import Channel, CheckResult, Outcome, VerificationRefused
-from storage import repositories as repo
 from storage.db import Database
 from storage.models import AuditEvent, CodeSend, Verification
+from tests.support import queries
 from tests.support.service import JANE, ServiceKit, make_kit, make_policy
 
 
@@ -241,7 +241,7 @@ async def test_close_records_outcome_and_queues_one_masked_supervisor_post(kit: 
     assert again.snapshot.outcome == "completed"
     assert kit.kicks == [1]
     async with kit.db.transaction() as session:
-        outbox = await repo.list_outbox_messages(session=session)
+        outbox = await queries.list_outbox_messages(session=session)
         verification = await session.get(Verification, vid)
     assert len(outbox) == 1 and outbox[0].kind == SUPERVISOR_POST
     payload = outbox[0].payload
@@ -271,7 +271,7 @@ async def test_no_code_or_full_destination_in_audit_log(kit: ServiceKit) -> None
     await check(kit, vid, code)
     await kit.service.close(verification_id=vid, actor_user_id="UAGENT", outcome=Outcome.COMPLETED)
     async with kit.db.transaction() as session:
-        events = await repo.list_audit_events(session=session, verification_id=vid)
+        events = await queries.list_audit_events(session=session, verification_id=vid)
         sends = (await session.scalars(select(CodeSend))).all()
     kinds = [event.kind for event in events]
     assert kinds == [
@@ -407,7 +407,7 @@ async def test_closing_with_an_expired_code_reports_it_expired(kit: ServiceKit) 
     )
     assert closed.snapshot.check_summary == "code expired unchecked"
     async with kit.db.transaction() as session:
-        (row,) = await repo.list_outbox_messages(session=session)
+        (row,) = await queries.list_outbox_messages(session=session)
     assert row.payload["check"] == "code expired unchecked"
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from slack_emulator import SlackEmulator, find_button_labels, message_text
 from slack_emulator.records import StoredView
-from storage import repositories as repo
 from storage.models import AuditEvent, WorkspacePolicy
 from tests.fakes.psa.connectwise import running_fake_connectwise
+from tests.support import queries
 from tests.support.bot import AGENT, OTHER_AGENT, SUPERVISORS, BotFactory, RunningBot, new_emulator
 
 ADMIN = "U0ADMIN001"
@@ -53,7 +53,7 @@ async def open_settings(bot: RunningBot, user: str = ADMIN) -> StoredView:
 
 async def audit(bot: RunningBot, kind: str) -> list[AuditEvent]:
     async with bot.runtime.deps.db.transaction() as session:
-        return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
+        return [e for e in await queries.list_audit_events(session=session) if e.kind == kind]
 
 
 async def saved_policy(bot: RunningBot) -> WorkspacePolicy | None:

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from bot.delivery.reports import webhook_urls
 from slack_emulator import Message, find_button_labels, message_text
-from storage import repositories as repo
 from storage.models import CodeSend
 from tests.fakes.postmark import FakePostmark
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.smtp import running_smtp_server
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
 from tests.fakes.vonage import FakeVonage
+from tests.support import queries
 from tests.support.asgi import running_server
 from tests.support.bot import AGENT, SECRET_KEY, BotFactory, RunningBot
 
@@ -61,7 +61,7 @@ async def code_sends(bot: RunningBot) -> list[CodeSend]:
 
 async def audit_kinds(bot: RunningBot) -> list[str]:
     async with bot.runtime.deps.db.transaction() as session:
-        return [event.kind for event in await repo.list_audit_events(session=session)]
+        return [event.kind for event in await queries.list_audit_events(session=session)]
 
 
 async def test_undelivered_sms_offers_email_instead_which_completes_the_verification(

@@ -12,7 +12,7 @@ from bot.verification.destinations import DESTINATION_EDIT_REFUSED, DESTINATION_
 from commands.card.views import EDIT_MENU_TEXT
 from commands.ids import ActionId, CallbackId
 from slack_emulator import Message, StoredView, message_text
-from storage import repositories as repo
+from tests.support import queries
 from tests.support.bot import AGENT, OTHER_AGENT, BotFactory, RunningBot
 
 FLAG = "⚠ sent to a destination not on record"
@@ -22,7 +22,7 @@ REASON = "Reason"
 
 async def audit(bot: RunningBot, kind: str) -> list[Any]:
     async with bot.runtime.deps.db.transaction() as session:
-        return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
+        return [e for e in await queries.list_audit_events(session=session) if e.kind == kind]
 
 
 async def open_edit(bot: RunningBot, card: Message, option: str = "Edit number") -> StoredView:
@@ -49,7 +49,7 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(running_bot: 
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent by *SMS* to +1 ••• ••• 0100")
         async with bot.runtime.deps.db.transaction() as session:
-            (sent,) = await repo.list_console_messages(session=session)
+            (sent,) = await queries.list_console_messages(session=session)
         assert sent.recipient == "+15135550100"
         (code,) = await bot.console_codes()
         await bot.driver.click(
@@ -128,7 +128,7 @@ async def test_edit_email_and_no_edit_after_verification(running_bot: BotFactory
         await bot.driver.click(AGENT, card, "Send email")
         await bot.wait_text(card, "Code #1 sent by *email* to J•••@personal.example")
         async with bot.runtime.deps.db.transaction() as session:
-            (sent,) = await repo.list_console_messages(session=session)
+            (sent,) = await queries.list_console_messages(session=session)
         assert sent.recipient == "Jane@personal.example"
         (code,) = await bot.console_codes()
         await bot.driver.click(
@@ -214,7 +214,7 @@ async def test_edits_disabled_hide_the_menu_and_refuse_crafted_requests(
         async with bot.runtime.deps.db.transaction() as session:
             (row,) = [
                 e
-                for e in await repo.list_audit_events(session=session)
+                for e in await queries.list_audit_events(session=session)
                 if e.kind == "verification_opened"
             ]
         verification_id = str(row.verification_id)
@@ -259,7 +259,7 @@ async def test_another_agents_crafted_edit_is_refused(running_bot: BotFactory) -
         async with bot.runtime.deps.db.transaction() as session:
             (row,) = [
                 e
-                for e in await repo.list_audit_events(session=session)
+                for e in await queries.list_audit_events(session=session)
                 if e.kind == "verification_opened"
             ]
         response = await post(bot, crafted_submission(bot, OTHER_AGENT, str(row.verification_id)))

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from slack_emulator import find_button_labels, message_text
-from storage import repositories as repo
 from storage.models import CodeSend
 from tests.fakes.smtp import running_smtp_server
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
+from tests.support import queries
 from tests.support.asgi import running_server
 from tests.support.bot import AGENT, BotFactory
 
@@ -118,7 +118,7 @@ async def test_provider_errors_show_on_the_card_and_nothing_is_marked_sent(
         assert "Check code" not in find_button_labels(card)
         async with bot.runtime.deps.db.transaction() as session:
             (send,) = (await session.scalars(select(CodeSend))).all()
-            events = await repo.list_audit_events(session=session)
+            events = await queries.list_audit_events(session=session)
         assert send.status == "failed" and send.sent_at is None and send.code_hash is None
         failed = [e for e in events if e.kind == "code_send_failed"]
         assert len(failed) == 1 and expected in failed[0].detail["message"]

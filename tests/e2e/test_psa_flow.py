@@ -19,9 +19,9 @@ from bot.tickets.notes import NOTE_FAILING, TICKET_NOTE
 from commands.card.views import EDIT_MENU_TEXT
 from commands.ids import ActionId
 from slack_emulator import Message, find_button_labels, message_text
-from storage import repositories as repo
 from storage.models import OutboxMessage
 from tests.fakes.psa.connectwise import FakeConnectWise, running_fake_connectwise
+from tests.support import queries
 from tests.support.bot import AGENT, BotFactory, RunningBot
 
 CODE_BOX = "Code the caller reads back"
@@ -96,7 +96,7 @@ async def send_sms(bot: RunningBot, card: Message) -> str:
 
 async def note_rows(bot: RunningBot, kind: str = TICKET_NOTE) -> list[OutboxMessage]:
     async with bot.runtime.deps.db.transaction() as session:
-        return list(await repo.list_outbox_messages(session=session, kind=kind))
+        return list(await queries.list_outbox_messages(session=session, kind=kind))
 
 
 async def wait_rows(bot: RunningBot, check: object, timeout: float = 5.0) -> list[OutboxMessage]:
@@ -199,7 +199,7 @@ async def test_require_ticket_refuses_sends_until_a_ticket_is_tagged(
         await asyncio.sleep(0.1)
         assert await bot.console_codes() == []
         async with bot.runtime.deps.db.transaction() as session:
-            events = [e.kind for e in await repo.list_audit_events(session=session)]
+            events = [e.kind for e in await queries.list_audit_events(session=session)]
         assert "code_send_requested" not in events
 
         await bot.driver.click(
@@ -225,7 +225,7 @@ async def test_tagging_checks_the_ticket_exists_and_belongs_to_the_company(
         await bot.wait_text(card, "is not a ticket number")
         assert "🎫 *Ticket*" not in json.dumps(card.blocks, ensure_ascii=False)
         async with bot.runtime.deps.db.transaction() as session:
-            events = [e.kind for e in await repo.list_audit_events(session=session)]
+            events = [e.kind for e in await queries.list_audit_events(session=session)]
         assert "ticket_tagged" not in events
         psa.fake.go_down()
         await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: psa.jane_ticket})
@@ -335,7 +335,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(
         dm = bot.emulator.dm_messages(AGENT)[-1]
         assert "failed 5 times" in dm.text and "keeps retrying" in dm.text
         async with bot.runtime.deps.db.transaction() as session:
-            assert len(await repo.list_outbox_messages(session=session, kind=NOTE_FAILING)) == 2
+            assert len(await queries.list_outbox_messages(session=session, kind=NOTE_FAILING)) == 2
         assert len(fake.notes(number)) == 1
     # The app stops with the closing note undelivered; the PSA comes back; the app restarts.
     fake.come_back()
@@ -351,7 +351,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(
         await bot.wait_text(card, "Ticket note: written")
         # Reported once only, even though it failed more than five times in all.
         async with bot.runtime.deps.db.transaction() as session:
-            assert len(await repo.list_outbox_messages(session=session, kind=NOTE_FAILING)) == 2
+            assert len(await queries.list_outbox_messages(session=session, kind=NOTE_FAILING)) == 2
 
 
 async def test_pick_list_shows_companies_and_inactive_contacts_cannot_be_sent_to(
@@ -459,7 +459,7 @@ async def test_a_verification_stays_on_its_ticket_once_a_code_was_sent(
         assert f"Ticket #{second} was not tagged" in replies[-1].text
         assert "stays on that ticket" in message_text(reopened)
         async with bot.runtime.deps.db.transaction() as session:
-            events = await repo.list_audit_events(session=session)
+            events = await queries.list_audit_events(session=session)
         assert [e.detail["ticket"] for e in events if e.kind == "ticket_tagged"] == [
             psa.jane_ticket
         ]

@@ -8,7 +8,7 @@ import pytest
 
 from bot.workspace.roles import NotAllowed, Role
 from slack_emulator import SlackEmulator, message_text
-from storage import repositories as repo
+from tests.support import queries
 from tests.support.bot import AGENT, OTHER_AGENT, BotFactory
 
 AGENTS_GROUP = "S0AGENTS01"
@@ -27,7 +27,7 @@ async def test_agent_outside_the_configured_group_is_refused_verify(
         assert "Jane Doe" in message_text(card)
         assert not [m for m in emulator.dm_messages(AGENT) if not m.is_ephemeral]
         async with bot.runtime.deps.db.transaction() as session:
-            events = list(await repo.list_audit_events(session=session))
+            events = list(await queries.list_audit_events(session=session))
         refused = [e for e in events if e.kind == "access_refused"]
         assert [(e.actor_user_id, e.detail["action"]) for e in refused] == [(AGENT, "/verify")]
         assert not [
@@ -109,7 +109,7 @@ async def test_card_buttons_refuse_an_agent_removed_from_the_group(
         assert await bot.console_codes() == []
         assert "Ready to send a code" in message_text(card)
         async with bot.runtime.deps.db.transaction() as session:
-            events = list(await repo.list_audit_events(session=session))
+            events = list(await queries.list_audit_events(session=session))
         assert [e.detail["action"] for e in events if e.kind == "access_refused"] == ["send_sms"]
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from slack_emulator import SlackEmulator, message_text
-from storage import repositories as repo
 from storage.models import AuditEvent, Verification
+from tests.support import queries
 from tests.support.bot import AGENT, BotFactory, RunningBot
 
 COMMAND = urlencode(
@@ -101,7 +101,7 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(
 
         async def last_error() -> str | None:
             async with bot.runtime.deps.db.transaction() as session:
-                (row,) = await repo.list_outbox_messages(session=session)
+                (row,) = await queries.list_outbox_messages(session=session)
             assert row.status == "pending"
             return row.last_error
 
@@ -118,7 +118,7 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(
         (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
         assert "Incomplete" in message_text(post) and "Jane Doe" in message_text(post)
         async with bot.runtime.deps.db.transaction() as session:
-            (row,) = await repo.list_outbox_messages(session=session)
+            (row,) = await queries.list_outbox_messages(session=session)
         assert row.status == "delivered" and row.attempts >= 1
 
 

@@ -15,6 +15,7 @@ from slack_emulator import SlackEmulator, StoredView, find_button_labels, messag
 from storage import repositories as repo
 from storage.models import ConsoleMessage
 from tests.fakes.smtp import running_smtp_server
+from tests.support import queries
 from tests.support.bot import AGENT, BotFactory, RunningBot, new_emulator
 
 ADMIN = "U0ADMIN001"
@@ -53,12 +54,12 @@ def initial_values(view: StoredView) -> dict[str, str | None]:
 
 async def console(bot: RunningBot) -> list[ConsoleMessage]:
     async with bot.runtime.deps.db.transaction() as session:
-        return list(await repo.list_console_messages(session=session))
+        return list(await queries.list_console_messages(session=session))
 
 
 async def audit(bot: RunningBot, kind: str) -> list[Any]:
     async with bot.runtime.deps.db.transaction() as session:
-        return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
+        return [e for e in await queries.list_audit_events(session=session) if e.kind == kind]
 
 
 async def test_admin_opens_editor_prefilled_with_variables_and_preview(bot: RunningBot) -> None:

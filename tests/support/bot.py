@@ -16,7 +16,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.runtime.manifest import BOT_SCOPES
 from bot.settings import load_settings
 from slack_emulator import Message, SlackDriver, SlackEmulator, message_text
-from storage import repositories as repo
+from tests.support import queries
 from tests.support.asgi import free_port, running_server
 
 SIGNING_SECRET = "e2e-signing-secret"
@@ -66,7 +66,7 @@ class RunningBot:
 
     async def console_codes(self) -> list[str]:
         async with self.runtime.deps.db.transaction() as session:
-            bodies = [m.body for m in await repo.list_console_messages(session=session)]
+            bodies = [m.body for m in await queries.list_console_messages(session=session)]
         return [match.group(1) for body in bodies if (match := CODE.search(body))]
 
     def supervisor_posts(self) -> list[Message]:

@@ -18,8 +18,8 @@ from providers.crm import ContactRecord
 from providers.email.console import ConsoleEmail
 from providers.sms import SmsSender
 from providers.sms.console import ConsoleSms
-from storage import repositories as repo
 from storage.db import Database
+from tests.support import queries
 
 KEY = b"test-secret-key-" * 3
 CODE = re.compile(r"\b(\d{6,10})\b")
@@ -34,7 +34,7 @@ class ServiceKit:
 
     async def console_messages(self) -> list[str]:
         async with self.db.transaction() as session:
-            return [m.body for m in await repo.list_console_messages(session=session)]
+            return [m.body for m in await queries.list_console_messages(session=session)]
 
     async def last_code(self) -> str:
         bodies = await self.console_messages()
