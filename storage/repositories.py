@@ -383,20 +383,6 @@ async def list_verification_outbox(
     return (await session.scalars(query.execution_options(populate_existing=True))).all()
 
 
-async def count_verification_outbox(
-    *, session: AsyncSession, verification_id: str, kind: str
-) -> int:
-    query = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            col(OutboxMessage.verification_id) == verification_id,
-            col(OutboxMessage.kind) == kind,
-        )
-    )
-    return int((await session.scalar(query)) or 0)
-
-
 async def scrub_outbox_payload(
     *, session: AsyncSession, message_id: int, payload: dict[str, Any]
 ) -> None:
