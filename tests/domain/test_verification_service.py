@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.verification.service import SUPERVISOR_POST
 from bot.verification.snapshots import Channel, CheckResult, Outcome, VerificationRefused
@@ -130,7 +131,7 @@ async def test_resend_voids_the_old_code_and_keeps_the_failure_count(kit: Servic
     assert await check(kit, vid, new) is CheckResult.VERIFIED
     async with kit.db.transaction() as session:
         statuses = [
-            s.status for s in (await session.scalars(select(CodeSend).order_by(CodeSend.seq)))
+            s.status for s in (await session.scalars(select(CodeSend).order_by(col(CodeSend.seq))))
         ]
     assert statuses == ["voided", "used"]
 
@@ -171,8 +172,8 @@ async def test_fifty_concurrent_wrong_checks_count_exactly_five(kit: ServiceKit)
         failures = (
             await session.scalars(
                 select(AuditEvent).where(
-                    AuditEvent.kind.in_(["code_check_failed", "verification_locked"])
-                )  # type: ignore[attr-defined]
+                    col(AuditEvent.kind).in_(["code_check_failed", "verification_locked"])
+                )
             )
         ).all()
     assert len(failures) == 5

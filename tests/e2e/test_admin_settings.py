@@ -4,7 +4,7 @@ saved settings enforced on the next verification, crafted requests refused and a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
 from sqlalchemy import select
@@ -34,21 +34,28 @@ async def home_of(bot: RunningBot, user: str) -> StoredView:
     before = bot.emulator.home_view(user)
     before_hash = before.hash if before else None
     await bot.driver.open_home(user)
-    return await bot.driver.wait_for(
-        lambda: (view := bot.emulator.home_view(user)) and view.hash != before_hash and view
-    )
+
+    def redrawn() -> StoredView | None:
+        view = bot.emulator.home_view(user)
+        return view if view is not None and view.hash != before_hash else None
+
+    return await bot.driver.wait_for(redrawn)
 
 
 async def open_settings(bot: RunningBot, user: str = ADMIN) -> StoredView:
     home = await home_of(bot, user)
     await bot.driver.click(user, home, "Settings")
     return await bot.driver.wait_for(
-        lambda: (
-            (stack := bot.emulator.open_views(user))
-            and stack[-1].callback_id == "workspace_settings"
-            and stack[-1]
-        )
+        lambda: top_view(bot, user, lambda view: view.callback_id == "workspace_settings")
     )
+
+
+def top_view(
+    bot: RunningBot, user: str, matches: Callable[[StoredView], bool]
+) -> StoredView | None:
+    """The view on top of `user`'s modal stack, if it `matches`."""
+    stack = bot.emulator.open_views(user)
+    return stack[-1] if stack and matches(stack[-1]) else None
 
 
 async def audit(bot: RunningBot, kind: str) -> list[AuditEvent]:
@@ -190,9 +197,10 @@ async def test_settings_prefilled_saved_audited_announced_and_enforced(
         # The admin's Home is redrawn with the new policy and its new warning.
         home = await bot.driver.wait_for(
             lambda: (
-                (view := bot.emulator.home_view(ADMIN))
+                view
+                if (view := bot.emulator.home_view(ADMIN))
                 and "Codes are shown to agents" in message_text(view)
-                and view
+                else None
             )
         )
         assert "*Code length*\n8 digits" in message_text(home)
@@ -242,10 +250,8 @@ async def test_non_admin_crafted_open_and_submit_are_refused_and_audited(
         crafted_home = fake_copy_to(bot, admin_home, AGENT, home=True)
         await bot.driver.click(AGENT, crafted_home, "Settings")
         refusal = await bot.driver.wait_for(
-            lambda: (
-                (stack := bot.emulator.open_views(AGENT))
-                and "Only PIN Verify admins" in message_text(stack[-1])
-                and stack[-1]
+            lambda: top_view(
+                bot, AGENT, lambda view: "Only PIN Verify admins" in message_text(view)
             )
         )
         assert refusal.callback_id != "workspace_settings"

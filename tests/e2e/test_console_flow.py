@@ -28,12 +28,7 @@ async def test_no_match_and_bad_input_get_specific_replies(bot: RunningBot) -> N
     for count, text in enumerate(("nobody@nowhere.example", "555-0100", ""), start=1):
         # One at a time: the work after each ack runs concurrently and may finish in any order.
         await bot.verify(text)
-        replies = await bot.driver.wait_for(
-            lambda n=count: (  # type: ignore[misc]
-                len(bot.driver.ephemeral_messages(AGENT)) == n
-                and bot.driver.ephemeral_messages(AGENT)
-            )
-        )
+        replies = await bot.ephemeral_replies(count)
         texts.append(message_text(replies[-1]))
     assert "No contact matches “nobody@nowhere.example”" in texts[0]
     assert "not a valid phone number for region US" in texts[1]

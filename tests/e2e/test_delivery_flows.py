@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.delivery.reports import webhook_urls
 from slack_emulator import Message, find_button_labels, message_text
@@ -56,7 +57,7 @@ async def send_sms(bot: RunningBot, card_query: str = "Jane Doe") -> tuple[Messa
 
 async def code_sends(bot: RunningBot) -> list[CodeSend]:
     async with bot.runtime.deps.db.transaction() as session:
-        return list((await session.scalars(select(CodeSend).order_by(CodeSend.seq))).all())
+        return list((await session.scalars(select(CodeSend).order_by(col(CodeSend.seq)))).all())
 
 
 async def audit_kinds(bot: RunningBot) -> list[str]:

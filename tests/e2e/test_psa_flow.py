@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -99,13 +99,15 @@ async def note_rows(bot: RunningBot, kind: str = TICKET_NOTE) -> list[OutboxMess
         return list(await queries.list_outbox_messages(session=session, kind=kind))
 
 
-async def wait_rows(bot: RunningBot, check: object, timeout: float = 5.0) -> list[OutboxMessage]:
+async def wait_rows(
+    bot: RunningBot, check: Callable[[list[OutboxMessage]], object], timeout: float = 5.0
+) -> list[OutboxMessage]:
     """Poll the outbox until `check(rows)` holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         rows = await note_rows(bot)
-        if check(rows):  # type: ignore[operator]
+        if check(rows):
             return rows
         if loop.time() > deadline:
             raise TimeoutError([(r.status, r.attempts, r.last_error) for r in rows])
@@ -141,7 +143,7 @@ async def test_verify_ticket_then_send_and_close_write_internal_notes(
         await bot.driver.click(AGENT, card, "Completed")
         await bot.wait_text(card, "Closed as Completed")
         notes = await bot.driver.wait_for(
-            lambda: len(fake.notes(number)) == 2 and fake.notes(number)
+            lambda: fake.notes(number) if len(fake.notes(number)) == 2 else None
         )
         closing = notes[1]
         assert closing.internal is True
@@ -246,21 +248,11 @@ async def test_verify_ticket_lookups_say_what_is_wrong(
         ]
         for count, (typed, message) in enumerate(expected, start=1):
             await bot.verify(typed)
-            replies = await bot.driver.wait_for(
-                lambda n=count: (  # type: ignore[misc]
-                    len(bot.driver.ephemeral_messages(AGENT)) == n
-                    and bot.driver.ephemeral_messages(AGENT)
-                )
-            )
+            replies = await bot.ephemeral_replies(count)
             assert message in message_text(replies[-1])
         psa.fake.go_down()
         await bot.verify(f"#{psa.jane_ticket}")
-        replies = await bot.driver.wait_for(
-            lambda: (
-                len(bot.driver.ephemeral_messages(AGENT)) == 3
-                and bot.driver.ephemeral_messages(AGENT)
-            )
-        )
+        replies = await bot.ephemeral_replies(3)
         assert "ConnectWise PSA is not answering right now" in message_text(replies[-1])
         assert bot.emulator.dm_messages(AGENT) == []
 
@@ -273,7 +265,7 @@ async def test_create_ticket_modal_creates_and_tags(running_bot: BotFactory, psa
         (modal,) = await bot.driver.wait_for(lambda: bot.emulator.open_views(AGENT))
         assert "Jane Doe" in message_text(modal) and "ConnectWise PSA" in message_text(modal)
         await bot.driver.submit_view(AGENT, modal.id, {"Summary": "   "})
-        assert "summary" in " ".join(modal.errors.values())
+        assert "summary" in " ".join((modal.errors or {}).values())
         assert len(fake.tickets()) == 4
         await bot.driver.submit_view(AGENT, modal.id, {"Summary": "Caller locked out of VPN"})
         assert bot.emulator.open_views(AGENT) == []
@@ -324,11 +316,16 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(
         for attempts in range(2, 6):
             clock.advance(minutes=11)
             bot.runtime.deps.relay.kick()
-            await wait_rows(bot, lambda rows, n=attempts: rows[1].attempts == n)  # type: ignore[misc]
+
+            def retried(rows: list[OutboxMessage], n: int = attempts) -> bool:
+                return rows[1].attempts == n
+
+            await wait_rows(bot, retried)
         alerts = await bot.driver.wait_for(
             lambda: (
-                len(bot.emulator.dm_messages(AGENT)) >= 2
-                and [m for m in bot.supervisor_posts() if "failed 5 times" in m.text]
+                [m for m in bot.supervisor_posts() if "failed 5 times" in m.text]
+                if len(bot.emulator.dm_messages(AGENT)) >= 2
+                else None
             )
         )
         assert "Jane Doe" in alerts[0].text and f"ticket #{number}" in alerts[0].text
@@ -342,7 +339,7 @@ async def test_a_note_survives_a_psa_outage_and_a_restart(
     clock.advance(minutes=15)
     async with running_bot(env=fake.env(), clock=clock) as bot:
         notes = await bot.driver.wait_for(
-            lambda: len(fake.notes(number)) == 2 and fake.notes(number)
+            lambda: fake.notes(number) if len(fake.notes(number)) == 2 else None
         )
         assert notes[1].text.startswith("PIN verification Incomplete: code not checked.")
         assert notes[1].internal

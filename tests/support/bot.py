@@ -51,17 +51,26 @@ class RunningBot:
         before = len(self.emulator.dm_messages(user))
         response = await self.verify(text, user=user)
         assert response.status_code == 200
-        return await self.driver.wait_for(
-            lambda: (
-                self.emulator.dm_messages(user)[before:][-1:]
-                and self.emulator.dm_messages(user)[-1]
-            )
-        )
+
+        def new_card() -> Message | None:
+            new = self.emulator.dm_messages(user)[before:]
+            return new[-1] if new else None
+
+        return await self.driver.wait_for(new_card)
+
+    async def ephemeral_replies(self, count: int, *, user: str = AGENT) -> list[Message]:
+        """Wait until `user` has been sent exactly `count` ephemeral messages; return them."""
+
+        def replies() -> list[Message] | None:
+            sent = self.driver.ephemeral_messages(user)
+            return sent if len(sent) == count else None
+
+        return await self.driver.wait_for(replies)
 
     async def wait_text(self, message: Message, fragment: str, timeout: float = 5.0) -> str:
         """Wait until the (live, updated in place) message shows `fragment`."""
         return await self.driver.wait_for(
-            lambda: fragment in message_text(message) and message_text(message), timeout
+            lambda: message_text(message) if fragment in message_text(message) else None, timeout
         )
 
     async def console_codes(self) -> list[str]:
