@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -128,7 +129,7 @@ EXPECTED_BUTTONS = {
 }
 
 
-def assert_valid(blocks: list[Block]) -> list[dict[str, object]]:
+def assert_valid(blocks: list[Block]) -> list[dict[str, Any]]:
     payload = as_dicts(blocks)
     for block in Block.parse_all(payload):
         block.validate_json()
@@ -177,12 +178,12 @@ def test_unverified_completion_asks_for_confirmation() -> None:
     sent = as_dicts(verification_card(STATES["sent"]))
     verified = as_dicts(verification_card(STATES["verified"]))
 
-    def completed(payload: list[dict[str, object]]) -> dict[str, object]:
+    def completed(payload: list[dict[str, Any]]) -> dict[str, Any]:
         return next(
             element
             for block in payload
             if block["type"] == "actions"
-            for element in block["elements"]  # type: ignore[attr-defined]
+            for element in block["elements"]
             if element["action_id"] == "mark_completed"
         )
 
@@ -228,7 +229,7 @@ def test_delivery_reports_show_on_the_card_with_the_reason_escaped() -> None:
     (instead,) = [
         element
         for block in payload
-        for element in block.get("elements", [])  # type: ignore[attr-defined]
+        for element in block.get("elements", [])
         if element.get("action_id") == "send_email_instead"
     ]
     button = decode_button(instead["value"])

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from bot.verification.service import SUPERVISOR_POST
 from bot.verification.snapshots import Channel, CheckResult, Outcome, VerificationRefused
+from providers.sms import SmsMessage, SmsReceipt
 from storage.db import Database
 from storage.models import AuditEvent, CodeSend, Verification
 from tests.support import queries
@@ -293,7 +294,7 @@ class ExplodingSms:
 
     name = "exploding"
 
-    async def send(self, message: object) -> object:
+    async def send(self, message: SmsMessage) -> SmsReceipt:
         raise RuntimeError("adapter bug")
 
 
@@ -305,14 +306,14 @@ class HangingSms:
     def __init__(self) -> None:
         self.started = asyncio.Event()
 
-    async def send(self, message: object) -> object:
+    async def send(self, message: SmsMessage) -> SmsReceipt:
         self.started.set()
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
 
 async def test_a_crashing_provider_leaves_a_failed_send_not_a_stuck_one(db: Database) -> None:
-    kit = make_kit(db, sms=ExplodingSms())  # type: ignore[arg-type]
+    kit = make_kit(db, sms=ExplodingSms())
     snapshot = await kit.service.open(
         team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
     )
@@ -327,7 +328,7 @@ async def test_a_crashing_provider_leaves_a_failed_send_not_a_stuck_one(db: Data
 
 async def test_a_send_cut_off_by_a_restart_is_failed_on_the_next_click(db: Database) -> None:
     hanging = HangingSms()
-    kit = make_kit(db, sms=hanging)  # type: ignore[arg-type]
+    kit = make_kit(db, sms=hanging)
     snapshot = await kit.service.open(
         team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
     )

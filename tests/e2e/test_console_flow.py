@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from slack_emulator import ConfirmationCancelled, find_button_labels, message_text
+from slack_emulator import ConfirmationCancelled, Message, find_button_labels, message_text
 from tests.support.bot import AGENT, OTHER_AGENT, BotFactory, RunningBot
 
 CODE_BOX = "Code the caller reads back"
@@ -141,7 +141,7 @@ async def test_another_agent_cannot_drive_my_card(bot: RunningBot) -> None:
     assert card.blocks == before
 
 
-def _forged_click(bot: RunningBot, card: object, user: str) -> str:
+def _forged_click(bot: RunningBot, card: Message, user: str) -> str:
     import json
     from urllib.parse import urlencode
 
@@ -150,7 +150,7 @@ def _forged_click(bot: RunningBot, card: object, user: str) -> str:
     message = card
     value = next(
         element["value"]
-        for block in message.blocks  # type: ignore[attr-defined]
+        for block in message.blocks
         if block["type"] == "actions"
         for element in block["elements"]
         if element["action_id"] == ActionId.SEND_SMS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TypedDict
 from urllib.parse import urlencode
 
 import httpx
@@ -41,20 +42,28 @@ async def count_rows(bot: RunningBot) -> tuple[int, int]:
     return int(verifications or 0), int(events or 0)
 
 
-@pytest.mark.parametrize(
-    "forgery",
-    [
-        {"secret": "not-the-signing-secret"},
-        {"timestamp": -301},
-        {"timestamp": +301},
-    ],
-)
+class Forgery(TypedDict, total=False):
+    secret: str
+    timestamp: int  # an offset from now, taken when the request is made
+
+
+FORGERIES: list[Forgery] = [
+    {"secret": "not-the-signing-secret"},
+    {"timestamp": -301},
+    {"timestamp": +301},
+]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
 async def test_forged_or_stale_requests_get_401_and_change_nothing(
-    bot: RunningBot, forgery: dict[str, object]
+    bot: RunningBot, forgery: Forgery
 ) -> None:
-    if "timestamp" in forgery:  # an offset from now, taken when the request is made
-        forgery = {"timestamp": int(time.time()) + int(forgery["timestamp"])}  # type: ignore[call-overload]
-    headers = bot.driver.signed_headers(COMMAND, **forgery)  # type: ignore[arg-type]
+    offset = forgery.get("timestamp")
+    headers = bot.driver.signed_headers(
+        COMMAND,
+        secret=forgery.get("secret"),
+        timestamp=None if offset is None else int(time.time()) + offset,
+    )
     headers["content-type"] = "application/x-www-form-urlencoded"
     response = await bot.driver.client.post(bot.driver.events_url, content=COMMAND, headers=headers)
     assert response.status_code == 401
