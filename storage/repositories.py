@@ -287,15 +287,6 @@ def append_audit_event(
     return event
 
 
-async def list_audit_events(
-    *, session: AsyncSession, verification_id: str | None = None
-) -> Sequence[AuditEvent]:
-    query = select(AuditEvent).order_by(col(AuditEvent.id))
-    if verification_id is not None:
-        query = query.where(col(AuditEvent.verification_id) == verification_id)
-    return (await session.scalars(query)).all()
-
-
 # --- outbox -------------------------------------------------------------------------------
 
 
@@ -373,15 +364,6 @@ async def schedule_outbox_retry(
     )
 
 
-async def list_outbox_messages(
-    *, session: AsyncSession, kind: str | None = None
-) -> Sequence[OutboxMessage]:
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
-    if kind is not None:
-        query = query.where(col(OutboxMessage.kind) == kind)
-    return (await session.scalars(query.execution_options(populate_existing=True))).all()
-
-
 # --- console provider -------------------------------------------------------------------------
 
 
@@ -402,17 +384,6 @@ async def add_console_message(
     return message
 
 
-async def list_console_messages(
-    *, session: AsyncSession, after_id: int = 0
-) -> Sequence[ConsoleMessage]:
-    query = (
-        select(ConsoleMessage)
-        .where(col(ConsoleMessage.id) > after_id)
-        .order_by(col(ConsoleMessage.id))
-    )
-    return (await session.scalars(query)).all()
-
-
 # --- tickets and ticket notes (issue 3) -------------------------------------------------------
 
 
@@ -429,20 +400,6 @@ async def list_verification_outbox(
         .order_by(col(OutboxMessage.id))
     )
     return (await session.scalars(query.execution_options(populate_existing=True))).all()
-
-
-async def count_verification_outbox(
-    *, session: AsyncSession, verification_id: str, kind: str
-) -> int:
-    query = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            col(OutboxMessage.verification_id) == verification_id,
-            col(OutboxMessage.kind) == kind,
-        )
-    )
-    return int((await session.scalar(query)) or 0)
 
 
 async def scrub_outbox_payload(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
-import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
@@ -94,11 +93,3 @@ async def load_policy(*, session: AsyncSession, team_id: str, defaults: Policy) 
         if saved.sms_allowed_countries
         else defaults.sms_allowed_countries,
     )
-
-
-def sms_region(phone_e164: str) -> str | None:
-    """The two-letter region of a number, for the workspace's SMS allowed countries."""
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(phone_e164))
-    except phonenumbers.NumberParseException:
-        return None

@@ -105,10 +105,6 @@ SETTING_LABELS: dict[str, str] = {
     "email_provider": "Email provider",
     "sms_allowed_countries": "SMS allowed countries",
 }
-# The form's field that carries each setting (the lifetime is typed in minutes).
-FORM_FIELD: dict[str, str] = {name: name for name in SETTING_LABELS} | {
-    "code_ttl_seconds": "code_ttl_minutes"
-}
 
 
 @dataclass(frozen=True)
@@ -247,9 +243,6 @@ def describe_value(setting: str, value: Any, choices: SettingsChoices) -> str:
     if setting == "sms_allowed_countries":
         return ", ".join(value)
     return str(value)
-
-
-Announcement = dict[str, Any]
 
 
 async def save_settings(

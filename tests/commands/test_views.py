@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -11,6 +12,9 @@ from slack_sdk.models.blocks import Block
 from bot.delivery.channels import Channel
 from bot.verification.reports import supervisor_report
 from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
+from bot.verification.states import Outcome
+from bot.verification.states import SendStatus as Status
+from bot.verification.states import VerificationState as State
 from commands.blocks import CardButton, as_dicts, escape
 from commands.card.views import verification_card
 from commands.parsing import PayloadError, decode_button
@@ -25,7 +29,7 @@ SENT = SendSnapshot(
     seq=1,
     channel=Channel.SMS,
     masked_destination="+1 ••• ••• 7611",
-    status="sent",
+    status=Status.SENT,
     provider="twilio",
     created_at=NOW,
     sent_at=NOW,
@@ -41,7 +45,7 @@ BASE = VerificationSnapshot(
     company="Globex",
     masked_phone="+1 ••• ••• 7611",
     masked_email="j•••@globex.example",
-    state="awaiting_send",
+    state=State.AWAITING_SEND,
     last_check=None,
     failed_checks=0,
     max_attempts=5,
@@ -58,36 +62,53 @@ BASE = VerificationSnapshot(
 )
 STATES = {
     "ready": BASE,
-    "sending": replace(BASE, latest_send=replace(SENT, status="sending", sent_at=None), next_seq=2),
-    "sent": replace(BASE, state="code_sent", latest_send=SENT, next_seq=2),
-    "wrong": replace(BASE, state="code_sent", latest_send=SENT, next_seq=2, failed_checks=2),
-    "failed": replace(
-        BASE, latest_send=replace(SENT, status="failed", error_message="Twilio <b>"), next_seq=2
+    "sending": replace(
+        BASE, latest_send=replace(SENT, status=Status.SENDING, sent_at=None), next_seq=2
     ),
-    "expired": replace(BASE, state="code_sent", latest_send=SENT, next_seq=2, code_expired=True),
-    "verified": replace(BASE, state="verified", latest_send=SENT, next_seq=2, verified_at=NOW),
-    "locked": replace(BASE, state="locked", latest_send=SENT, next_seq=2, failed_checks=5),
-    "closed": replace(BASE, state="verified", latest_send=SENT, outcome="completed", closed_at=NOW),
+    "sent": replace(BASE, state=State.CODE_SENT, latest_send=SENT, next_seq=2),
+    "wrong": replace(BASE, state=State.CODE_SENT, latest_send=SENT, next_seq=2, failed_checks=2),
+    "failed": replace(
+        BASE,
+        latest_send=replace(SENT, status=Status.FAILED, error_message="Twilio <b>"),
+        next_seq=2,
+    ),
+    "expired": replace(
+        BASE, state=State.CODE_SENT, latest_send=SENT, next_seq=2, code_expired=True
+    ),
+    "verified": replace(BASE, state=State.VERIFIED, latest_send=SENT, next_seq=2, verified_at=NOW),
+    "locked": replace(BASE, state=State.LOCKED, latest_send=SENT, next_seq=2, failed_checks=5),
+    "closed": replace(
+        BASE,
+        state=State.VERIFIED,
+        latest_send=SENT,
+        outcome=Outcome.COMPLETED,
+        closed_at=NOW,
+    ),
     "no_phone": replace(BASE, masked_phone=None),
-    "budget_spent": replace(BASE, state="code_sent", latest_send=SENT, sends_left=0, next_seq=6),
+    "budget_spent": replace(
+        BASE, state=State.CODE_SENT, latest_send=SENT, sends_left=0, next_seq=6
+    ),
     "delivered": replace(
-        BASE, state="code_sent", latest_send=replace(SENT, delivery_status="delivered"), next_seq=2
+        BASE,
+        state=State.CODE_SENT,
+        latest_send=replace(SENT, delivery_status="delivered"),
+        next_seq=2,
     ),
     "unconfirmed": replace(
         BASE,
-        state="code_sent",
+        state=State.CODE_SENT,
         latest_send=replace(SENT, delivery_status="unconfirmed", delivery_error="Twilio <b>"),
         next_seq=2,
     ),
     "undelivered": replace(
         BASE,
-        state="code_sent",
+        state=State.CODE_SENT,
         latest_send=replace(SENT, delivery_status="undelivered", delivery_error="handset <off>"),
         next_seq=2,
     ),
     "email_bounced": replace(
         BASE,
-        state="code_sent",
+        state=State.CODE_SENT,
         latest_send=replace(
             SENT,
             channel=Channel.EMAIL,
@@ -99,7 +120,7 @@ STATES = {
     ),
     "undelivered_no_email": replace(
         BASE,
-        state="code_sent",
+        state=State.CODE_SENT,
         masked_email=None,
         latest_send=replace(SENT, delivery_status="failed"),
         next_seq=2,
@@ -125,7 +146,7 @@ EXPECTED_BUTTONS = {
 }
 
 
-def assert_valid(blocks: list[Block]) -> list[dict[str, object]]:
+def assert_valid(blocks: list[Block]) -> list[dict[str, Any]]:
     payload = as_dicts(blocks)
     for block in Block.parse_all(payload):
         block.validate_json()
@@ -141,12 +162,12 @@ class Surface:
 @pytest.mark.parametrize("state", sorted(STATES))
 def test_card_validates_and_offers_the_right_buttons(state: str) -> None:
     payload = assert_valid(verification_card(STATES[state], notice="Wrong code. <@U2>"))
-    assert find_button_labels(Surface(payload)) == EXPECTED_BUTTONS[state]  # type: ignore[arg-type]
+    assert find_button_labels(Surface(payload)) == EXPECTED_BUTTONS[state]
     mrkdwn = repr(mrkdwn_texts(payload))
     assert "<!channel>" not in mrkdwn and "<@U2>" not in mrkdwn  # names and notices escaped
     assert "&lt;@U2&gt;" in mrkdwn
     # plain_text is never parsed for mentions, so the header shows the name as it is
-    assert payload[0]["text"] == {  # type: ignore[comparison-overlap]
+    assert payload[0]["text"] == {
         "type": "plain_text",
         "text": "Verify caller: Jane <!channel> & Doe",
     }
@@ -174,12 +195,12 @@ def test_unverified_completion_asks_for_confirmation() -> None:
     sent = as_dicts(verification_card(STATES["sent"]))
     verified = as_dicts(verification_card(STATES["verified"]))
 
-    def completed(payload: list[dict[str, object]]) -> dict[str, object]:
+    def completed(payload: list[dict[str, Any]]) -> dict[str, Any]:
         return next(
             element
             for block in payload
             if block["type"] == "actions"
-            for element in block["elements"]  # type: ignore[attr-defined]
+            for element in block["elements"]
             if element["action_id"] == "mark_completed"
         )
 
@@ -193,7 +214,7 @@ def test_pick_list_and_supervisor_post_validate() -> None:
         for i in range(12)
     ] + [ContactRecord(ref="x", name="Gone", company="", phone_e164=None, email=None, active=False)]
     payload = assert_valid(pick_list("pat", contacts))
-    assert len(find_button_labels(Surface(payload))) == 10  # type: ignore[arg-type]
+    assert len(find_button_labels(Surface(payload))) == 10
     report = supervisor_report(STATES["closed"], channel="C1")
     post = assert_valid(supervisor_post(report))
     assert "7611" in repr(post) and "5557611" not in repr(post)
@@ -225,7 +246,7 @@ def test_delivery_reports_show_on_the_card_with_the_reason_escaped() -> None:
     (instead,) = [
         element
         for block in payload
-        for element in block.get("elements", [])  # type: ignore[attr-defined]
+        for element in block.get("elements", [])
         if element.get("action_id") == "send_email_instead"
     ]
     button = decode_button(instead["value"])

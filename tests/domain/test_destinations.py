@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.errors import DestinationInvalid, VerificationRefused
 from bot.verification.destinations import DestinationEditor, EditField
 from bot.verification.states import CheckResult
-from storage import repositories as repo
 from storage.db import Database
+from tests.support import queries
 from tests.support.service import JANE, ServiceKit, make_kit, make_policy
 
 
@@ -53,7 +53,7 @@ async def test_an_edit_resets_no_counter_and_no_budget(db: Database) -> None:
     )
     assert outcome.error is None
     async with kit.db.transaction() as session:
-        sends = await repo.list_console_messages(session=session)
+        sends = await queries.list_console_messages(session=session)
     assert [m.recipient for m in sends] == ["+15135557611", "+15135550100"]
     with pytest.raises(VerificationRefused) as refused:
         await kit.service.send_code(
@@ -102,6 +102,6 @@ async def test_no_edit_once_locked(db: Database) -> None:
         )
     assert refused.value.code == "locked"
     async with kit.db.transaction() as session:
-        events = await repo.list_audit_events(session=session, verification_id=verification_id)
+        events = await queries.list_audit_events(session=session, verification_id=verification_id)
     assert events[-1].kind == "destination_edit_refused"
     assert events[-1].detail == {"channel": "sms", "reason": "locked"}

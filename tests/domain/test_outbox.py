@@ -10,6 +10,7 @@ from bot.clock import ManualClock
 from bot.outbox.relay import Backoff, DeliveryDeferred, OutboxAttempt, OutboxDraft, OutboxRelay
 from storage import repositories as repo
 from storage.db import Database
+from tests.support import queries
 
 
 class FlakyChannel:
@@ -63,14 +64,14 @@ async def test_failures_back_off_and_survive_until_delivered(db: Database) -> No
     for _ in range(3):
         assert await relay.run_once() == 0
         async with db.transaction() as session:
-            (row,) = await repo.list_outbox_messages(session=session)
+            (row,) = await queries.list_outbox_messages(session=session)
         assert row.status == "pending" and row.last_error == "channel down"
         assert row.next_attempt_at >= clock.now()
         assert await relay.run_once() == 0  # not due yet: backoff holds it back
         clock.advance(seconds=61)
     assert await relay.run_once() == 1
     async with db.transaction() as session:
-        (row,) = await repo.list_outbox_messages(session=session)
+        (row,) = await queries.list_outbox_messages(session=session)
     assert row.status == "delivered" and row.attempts == 3 and row.last_error is None
     assert channel.attempts == 4
 
@@ -81,7 +82,7 @@ async def test_retry_after_is_honoured(db: Database) -> None:
     relay = relay_for(db, clock, channel)
     await relay.run_once()
     async with db.transaction() as session:
-        (row,) = await repo.list_outbox_messages(session=session)
+        (row,) = await queries.list_outbox_messages(session=session)
     assert row.next_attempt_at - clock.now() >= timedelta(seconds=120)
     clock.advance(seconds=119)
     assert await relay.run_once() == 0
@@ -110,7 +111,7 @@ async def test_unknown_kind_is_kept_not_dropped(db: Database) -> None:
     relay = OutboxRelay(db=db, clock=clock, deliverers={})
     assert await relay.run_once() == 0
     async with db.transaction() as session:
-        (row,) = await repo.list_outbox_messages(session=session)
+        (row,) = await queries.list_outbox_messages(session=session)
     assert row.status == "pending" and "no deliverer" in str(row.last_error)
 
 

@@ -9,6 +9,7 @@ from bot.clock import ManualClock
 from bot.outbox.relay import Backoff, DeliveryDeferred, OutboxAttempt, OutboxDraft, OutboxRelay
 from storage import repositories as repo
 from storage.db import Database
+from tests.support import queries
 
 
 class RecordingHandler:
@@ -68,6 +69,6 @@ async def test_handler_sees_key_and_attempts_and_escalates_once(db: Database) ->
     assert handler.settled_with == ["psa down"] * 4 + [None]
     assert len(alerts) == 1  # delivered in the same pass as the third failure, once
     async with db.transaction() as session:
-        rows = {row.kind: row for row in await repo.list_outbox_messages(session=session)}
+        rows = {row.kind: row for row in await queries.list_outbox_messages(session=session)}
     assert rows["note"].status == "delivered" and rows["note"].attempts == 4
     assert rows["alert"].status == "delivered"

@@ -22,6 +22,7 @@ from providers.email.console import ConsoleEmail
 from providers.sms.console import ConsoleSms
 from storage import repositories as repo
 from storage.db import Database
+from tests.support import queries
 from tests.support.service import make_policy
 
 
@@ -54,7 +55,7 @@ async def test_save_revalidates_and_writes_nothing_when_invalid(db: Database) ->
     assert "attribute and item access" in next(iter(invalid.value.check.errors.values()))
     async with db.transaction() as session:
         assert await repo.get_message_templates(session=session, team_id="T1") is None
-        assert await repo.list_audit_events(session=session) == []
+        assert await queries.list_audit_events(session=session) == []
 
 
 async def test_unchanged_save_and_reset_of_defaults_change_nothing(db: Database) -> None:
@@ -66,7 +67,7 @@ async def test_unchanged_save_and_reset_of_defaults_change_nothing(db: Database)
     assert changed == []
     assert await templates.reset(team_id="T1", actor_user_id="UADMIN") == []
     async with db.transaction() as session:
-        assert await repo.list_audit_events(session=session) == []
+        assert await queries.list_audit_events(session=session) == []
     # Another workspace's templates are its own.
     own = MessageTemplates(sms="{{ code }}", email_subject="s", email_body="b {{ code }}")
     await templates.save(team_id="T2", actor_user_id="UADMIN", templates=own, agent_name="a")
@@ -74,7 +75,7 @@ async def test_unchanged_save_and_reset_of_defaults_change_nothing(db: Database)
     current = await templates.current(team_id="T2")
     assert current.templates == own and current.updated_by == "UADMIN"
     async with db.transaction() as session:
-        kinds = [e.kind for e in await repo.list_audit_events(session=session)]
+        kinds = [e.kind for e in await queries.list_audit_events(session=session)]
     assert kinds == [AuditKind.TEMPLATES_CHANGED] * 3
 
 
@@ -101,7 +102,7 @@ async def test_test_sends_are_budgeted_per_admin_and_hour(db: Database) -> None:
     clock.advance(minutes=61)
     assert await send()
     async with db.transaction() as session:
-        assert len(await repo.list_console_messages(session=session)) == TESTS_PER_HOUR + 2
+        assert len(await queries.list_console_messages(session=session)) == TESTS_PER_HOUR + 2
 
 
 async def test_test_sms_keeps_to_the_allowed_countries(db: Database) -> None:
@@ -117,7 +118,7 @@ async def test_test_sms_keeps_to_the_allowed_countries(db: Database) -> None:
         )
     assert "SMS to GB numbers (+44 ••• ••• 3456) is not allowed" in refused.value.message
     async with db.transaction() as session:
-        assert await repo.list_console_messages(session=session) == []
+        assert await queries.list_console_messages(session=session) == []
 
 
 async def test_a_test_through_a_provider_this_server_lacks_is_refused(db: Database) -> None:
@@ -134,4 +135,4 @@ async def test_a_test_through_a_provider_this_server_lacks_is_refused(db: Databa
     assert "SendGrid is not configured on this server" in refused.value.message
     assert "SENDGRID_API_KEY and EMAIL_FROM" in refused.value.message
     async with db.transaction() as session:
-        assert await repo.list_console_messages(session=session) == []
+        assert await queries.list_console_messages(session=session) == []

@@ -6,14 +6,16 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
-from bot.delivery.channels import Channel
+from bot.delivery import Channel
 from bot.errors import VerificationRefused
-from bot.outbox.kinds import OutboxKind
+from bot.outbox import OutboxKind
 from bot.verification.states import CheckResult, Outcome
-from storage import repositories as repo
+from providers.sms import SmsMessage, SmsReceipt
 from storage.db import Database
 from storage.models import AuditEvent, CodeSend, Verification
+from tests.support import queries
 from tests.support.service import JANE, ServiceKit, make_kit, make_policy
 
 
@@ -132,7 +134,7 @@ async def test_resend_voids_the_old_code_and_keeps_the_failure_count(kit: Servic
     assert await check(kit, vid, new) is CheckResult.VERIFIED
     async with kit.db.transaction() as session:
         statuses = [
-            s.status for s in (await session.scalars(select(CodeSend).order_by(CodeSend.seq)))
+            s.status for s in (await session.scalars(select(CodeSend).order_by(col(CodeSend.seq))))
         ]
     assert statuses == ["voided", "used"]
 
@@ -173,8 +175,8 @@ async def test_fifty_concurrent_wrong_checks_count_exactly_five(kit: ServiceKit)
         failures = (
             await session.scalars(
                 select(AuditEvent).where(
-                    AuditEvent.kind.in_(["code_check_failed", "verification_locked"])
-                )  # type: ignore[attr-defined]
+                    col(AuditEvent.kind).in_(["code_check_failed", "verification_locked"])
+                )
             )
         ).all()
     assert len(failures) == 5
@@ -243,7 +245,7 @@ async def test_close_records_outcome_and_queues_one_masked_supervisor_post(kit: 
     assert again.snapshot.outcome == "completed"
     assert kit.kicks == [1]
     async with kit.db.transaction() as session:
-        outbox = await repo.list_outbox_messages(session=session)
+        outbox = await queries.list_outbox_messages(session=session)
         verification = await session.get(Verification, vid)
     assert len(outbox) == 1 and outbox[0].kind == OutboxKind.SUPERVISOR_POST
     payload = outbox[0].payload
@@ -273,7 +275,7 @@ async def test_no_code_or_full_destination_in_audit_log(kit: ServiceKit) -> None
     await check(kit, vid, code)
     await kit.service.close(verification_id=vid, actor_user_id="UAGENT", outcome=Outcome.COMPLETED)
     async with kit.db.transaction() as session:
-        events = await repo.list_audit_events(session=session, verification_id=vid)
+        events = await queries.list_audit_events(session=session, verification_id=vid)
         sends = (await session.scalars(select(CodeSend))).all()
     kinds = [event.kind for event in events]
     assert kinds == [
@@ -294,7 +296,7 @@ class ExplodingSms:
 
     name = "exploding"
 
-    async def send(self, message: object) -> object:
+    async def send(self, message: SmsMessage) -> SmsReceipt:
         raise RuntimeError("adapter bug")
 
 
@@ -306,14 +308,14 @@ class HangingSms:
     def __init__(self) -> None:
         self.started = asyncio.Event()
 
-    async def send(self, message: object) -> object:
+    async def send(self, message: SmsMessage) -> SmsReceipt:
         self.started.set()
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
 
 async def test_a_crashing_provider_leaves_a_failed_send_not_a_stuck_one(db: Database) -> None:
-    kit = make_kit(db, sms=ExplodingSms())  # type: ignore[arg-type]
+    kit = make_kit(db, sms=ExplodingSms())
     snapshot = await kit.service.open(
         team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
     )
@@ -328,7 +330,7 @@ async def test_a_crashing_provider_leaves_a_failed_send_not_a_stuck_one(db: Data
 
 async def test_a_send_cut_off_by_a_restart_is_failed_on_the_next_click(db: Database) -> None:
     hanging = HangingSms()
-    kit = make_kit(db, sms=hanging)  # type: ignore[arg-type]
+    kit = make_kit(db, sms=hanging)
     snapshot = await kit.service.open(
         team_id="T1", agent_user_id="UAGENT", agent_name="alice", contact=JANE
     )
@@ -409,7 +411,7 @@ async def test_closing_with_an_expired_code_reports_it_expired(kit: ServiceKit) 
     )
     assert closed.snapshot.check_summary == "code expired unchecked"
     async with kit.db.transaction() as session:
-        (row,) = await repo.list_outbox_messages(session=session)
+        (row,) = await queries.list_outbox_messages(session=session)
     assert row.payload["check"] == "code expired unchecked"
 
 

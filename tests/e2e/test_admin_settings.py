@@ -4,23 +4,26 @@ saved settings enforced on the next verification, crafted requests refused and a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+import pytest
 from sqlalchemy import select
 
 from slack_emulator import SlackEmulator, find_button_labels, message_text
 from slack_emulator.records import StoredView
-from storage import repositories as repo
 from storage.models import AuditEvent, WorkspacePolicy
 from tests.fakes.psa.connectwise import running_fake_connectwise
-from tests.support.bot import AGENT, OTHER_AGENT, SUPERVISORS, RunningBot, new_emulator, running_bot
+from tests.support import queries
+from tests.support.bot import AGENT, OTHER_AGENT, SUPERVISORS, BotFactory, RunningBot, new_emulator
 
 ADMIN = "U0ADMIN001"
 HELPDESK = "S0HELPDSK1"
 CODE_BOX = "Code the caller reads back"
 
 
-def emulator_with_admin() -> SlackEmulator:
+@pytest.fixture
+def emulator() -> SlackEmulator:
+    """The default workspace, plus an admin and a user group."""
     emulator = new_emulator()
     emulator.add_user(ADMIN, "ada", real_name="Ada Admin", is_admin=True)
     emulator.add_usergroup(HELPDESK, "helpdesk", [OTHER_AGENT], name="Help desk")
@@ -31,26 +34,33 @@ async def home_of(bot: RunningBot, user: str) -> StoredView:
     before = bot.emulator.home_view(user)
     before_hash = before.hash if before else None
     await bot.driver.open_home(user)
-    return await bot.driver.wait_for(
-        lambda: (view := bot.emulator.home_view(user)) and view.hash != before_hash and view
-    )
+
+    def redrawn() -> StoredView | None:
+        view = bot.emulator.home_view(user)
+        return view if view is not None and view.hash != before_hash else None
+
+    return await bot.driver.wait_for(redrawn)
 
 
 async def open_settings(bot: RunningBot, user: str = ADMIN) -> StoredView:
     home = await home_of(bot, user)
     await bot.driver.click(user, home, "Settings")
     return await bot.driver.wait_for(
-        lambda: (
-            (stack := bot.emulator.open_views(user))
-            and stack[-1].callback_id == "workspace_settings"
-            and stack[-1]
-        )
+        lambda: top_view(bot, user, lambda view: view.callback_id == "workspace_settings")
     )
+
+
+def top_view(
+    bot: RunningBot, user: str, matches: Callable[[StoredView], bool]
+) -> StoredView | None:
+    """The view on top of `user`'s modal stack, if it `matches`."""
+    stack = bot.emulator.open_views(user)
+    return stack[-1] if stack and matches(stack[-1]) else None
 
 
 async def audit(bot: RunningBot, kind: str) -> list[AuditEvent]:
     async with bot.runtime.db.transaction() as session:
-        return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
+        return [e for e in await queries.list_audit_events(session=session) if e.kind == kind]
 
 
 async def saved_policy(bot: RunningBot) -> WorkspacePolicy | None:
@@ -68,8 +78,10 @@ def fake_copy_to(bot: RunningBot, view: StoredView, user: str, *, home: bool) ->
     return copy
 
 
-async def test_home_for_an_agent_shows_their_recent_verifications_only(database_url: str) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+async def test_home_for_an_agent_shows_their_recent_verifications_only(
+    running_bot: BotFactory,
+) -> None:
+    async with running_bot() as bot:
         card = await bot.open_card("+1 513 555 7611")
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent")
@@ -85,8 +97,8 @@ async def test_home_for_an_agent_shows_their_recent_verifications_only(database_
         assert "Jane Doe" not in other and "None yet" in other
 
 
-async def test_home_for_an_admin_shows_policy_buttons_and_warnings(database_url: str) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+async def test_home_for_an_admin_shows_policy_buttons_and_warnings(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         home = await home_of(bot, ADMIN)
         text = message_text(home)
         assert "Policy for this workspace" in text
@@ -98,8 +110,8 @@ async def test_home_for_an_admin_shows_policy_buttons_and_warnings(database_url:
         assert "Your recent verifications" in text
 
 
-async def test_settings_refuses_invalid_values_inline_per_field(database_url: str) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+async def test_settings_refuses_invalid_values_inline_per_field(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         modal = await open_settings(bot)
         await bot.driver.submit_view(
             ADMIN,
@@ -127,8 +139,10 @@ async def test_settings_refuses_invalid_values_inline_per_field(database_url: st
         assert await audit(bot, "setting_changed") == []
 
 
-async def test_settings_prefilled_saved_audited_announced_and_enforced(database_url: str) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+async def test_settings_prefilled_saved_audited_announced_and_enforced(
+    running_bot: BotFactory,
+) -> None:
+    async with running_bot() as bot:
         modal = await open_settings(bot)
         values = {
             block["block_id"]: block["element"]
@@ -183,9 +197,10 @@ async def test_settings_prefilled_saved_audited_announced_and_enforced(database_
         # The admin's Home is redrawn with the new policy and its new warning.
         home = await bot.driver.wait_for(
             lambda: (
-                (view := bot.emulator.home_view(ADMIN))
+                view
+                if (view := bot.emulator.home_view(ADMIN))
                 and "Codes are shown to agents" in message_text(view)
-                and view
+                else None
             )
         )
         assert "*Code length*\n8 digits" in message_text(home)
@@ -205,8 +220,8 @@ async def test_settings_prefilled_saved_audited_announced_and_enforced(database_
         await bot.wait_text(card, "That code has expired")
 
 
-async def test_who_may_verify_is_enforced_after_saving(database_url: str) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+async def test_who_may_verify_is_enforced_after_saving(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         modal = await open_settings(bot)
         await bot.driver.submit_view(ADMIN, modal.id, {"Who may verify": "@helpdesk (Help desk)"})
         assert modal.errors is None
@@ -227,18 +242,16 @@ async def test_who_may_verify_is_enforced_after_saving(database_url: str) -> Non
 
 
 async def test_non_admin_crafted_open_and_submit_are_refused_and_audited(
-    database_url: str,
+    running_bot: BotFactory,
 ) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+    async with running_bot() as bot:
         admin_home = await home_of(bot, ADMIN)
         # The Settings button is never drawn for an agent; a crafted click carries it anyway.
         crafted_home = fake_copy_to(bot, admin_home, AGENT, home=True)
         await bot.driver.click(AGENT, crafted_home, "Settings")
         refusal = await bot.driver.wait_for(
-            lambda: (
-                (stack := bot.emulator.open_views(AGENT))
-                and "Only PIN Verify admins" in message_text(stack[-1])
-                and stack[-1]
+            lambda: top_view(
+                bot, AGENT, lambda view: "Only PIN Verify admins" in message_text(view)
             )
         )
         assert refusal.callback_id != "workspace_settings"
@@ -257,9 +270,9 @@ async def test_non_admin_crafted_open_and_submit_are_refused_and_audited(
         assert bot.supervisor_posts() == []
 
 
-async def test_pinverify_admins_grants_admin(database_url: str) -> None:
+async def test_pinverify_admins_grants_admin(running_bot: BotFactory) -> None:
     env: Mapping[str, str] = {"PINVERIFY_ADMINS": AGENT}
-    async with running_bot(database_url, emulator=emulator_with_admin(), env=env) as bot:
+    async with running_bot(env=env) as bot:
         modal = await open_settings(bot, AGENT)
         await bot.driver.submit_view(AGENT, modal.id, {"Wrong checks before lock": "3"})
         assert modal.errors is None
@@ -267,8 +280,8 @@ async def test_pinverify_admins_grants_admin(database_url: str) -> None:
         assert saved is not None and saved.max_attempts == 3 and saved.updated_by == AGENT
 
 
-async def test_sms_allowed_countries_refuse_a_number_on_record(database_url: str) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+async def test_sms_allowed_countries_refuse_a_number_on_record(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         modal = await open_settings(bot)
         await bot.driver.submit_view(ADMIN, modal.id, {"SMS allowed countries": "CA"})
         assert modal.errors is None
@@ -281,26 +294,27 @@ async def test_sms_allowed_countries_refuse_a_number_on_record(database_url: str
 
 
 async def test_home_shows_nothing_privileged_when_slack_cannot_say_who_you_are(
-    database_url: str,
+    running_bot: BotFactory,
 ) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+    async with running_bot() as bot:
         bot.emulator.fail_next("users.info", error="fatal_error")
         text = message_text(await home_of(bot, ADMIN))
         assert "could not check your role with Slack" in text
         assert "Policy for this workspace" not in text
-        assert find_button_labels(bot.emulator.home_view(ADMIN)) == []  # type: ignore[arg-type]
+        shown = bot.emulator.home_view(ADMIN)
+        assert shown is not None and find_button_labels(shown) == []
         # Not cached: the next visit asks Slack again.
         assert "Policy for this workspace" in message_text(await home_of(bot, ADMIN))
 
 
 async def test_require_ticket_and_code_in_note_saved_in_settings_rule_the_psa_flow(
-    database_url: str,
+    running_bot: BotFactory,
 ) -> None:
     async with running_fake_connectwise() as psa:
         globex = psa.add_company("Globex")
         jane = psa.add_contact(name="Jane Doe", company_ref=globex, phone="(513) 555-7611")
         ticket = psa.add_ticket(summary="Password reset", contact_ref=jane, company_ref=globex)
-        async with running_bot(database_url, emulator=emulator_with_admin(), env=psa.env()) as bot:
+        async with running_bot(env=psa.env()) as bot:
             modal = await open_settings(bot)
             await bot.driver.submit_view(
                 ADMIN, modal.id, {"Require a ticket": "On", "Code in the ticket note": "Omit"}
@@ -321,8 +335,8 @@ async def test_require_ticket_and_code_in_note_saved_in_settings_rule_the_psa_fl
             assert code not in note.text and "codes are omitted" in note.text
 
 
-async def test_require_ticket_is_refused_inline_without_a_psa(database_url: str) -> None:
-    async with running_bot(database_url, emulator=emulator_with_admin()) as bot:
+async def test_require_ticket_is_refused_inline_without_a_psa(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         modal = await open_settings(bot)
         await bot.driver.submit_view(ADMIN, modal.id, {"Require a ticket": "On"})
         assert "has no tickets" in (modal.errors or {})["set_require_ticket"]

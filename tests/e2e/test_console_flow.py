@@ -6,16 +6,10 @@ import asyncio
 
 import pytest
 
-from slack_emulator import ConfirmationCancelled, find_button_labels, message_text
-from tests.support.bot import AGENT, OTHER_AGENT, RunningBot, running_bot
+from slack_emulator import ConfirmationCancelled, Message, find_button_labels, message_text
+from tests.support.bot import AGENT, OTHER_AGENT, BotFactory, RunningBot
 
 CODE_BOX = "Code the caller reads back"
-
-
-@pytest.fixture
-async def bot(database_url: str) -> RunningBot:
-    async with running_bot(database_url) as running:
-        yield running  # type: ignore[misc]
 
 
 async def test_card_shows_masked_contact_and_send_buttons(bot: RunningBot) -> None:
@@ -34,12 +28,7 @@ async def test_no_match_and_bad_input_get_specific_replies(bot: RunningBot) -> N
     for count, text in enumerate(("nobody@nowhere.example", "555-0100", ""), start=1):
         # One at a time: the work after each ack runs concurrently and may finish in any order.
         await bot.verify(text)
-        replies = await bot.driver.wait_for(
-            lambda n=count: (  # type: ignore[misc]
-                len(bot.driver.ephemeral_messages(AGENT)) == n
-                and bot.driver.ephemeral_messages(AGENT)
-            )
-        )
+        replies = await bot.ephemeral_replies(count)
         texts.append(message_text(replies[-1]))
     assert "No contact matches “nobody@nowhere.example”" in texts[0]
     assert "not a valid phone number for region US" in texts[1]
@@ -152,7 +141,7 @@ async def test_another_agent_cannot_drive_my_card(bot: RunningBot) -> None:
     assert card.blocks == before
 
 
-def _forged_click(bot: RunningBot, card: object, user: str) -> str:
+def _forged_click(bot: RunningBot, card: Message, user: str) -> str:
     import json
     from urllib.parse import urlencode
 
@@ -161,7 +150,7 @@ def _forged_click(bot: RunningBot, card: object, user: str) -> str:
     message = card
     value = next(
         element["value"]
-        for block in message.blocks  # type: ignore[attr-defined]
+        for block in message.blocks
         if block["type"] == "actions"
         for element in block["elements"]
         if element["action_id"] == ActionId.SEND_SMS
@@ -189,9 +178,9 @@ def _forged_click(bot: RunningBot, card: object, user: str) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-async def test_policy_from_settings_shapes_the_code(database_url: str) -> None:
+async def test_policy_from_settings_shapes_the_code(running_bot: BotFactory) -> None:
     env = {"PINVERIFY_CODE_LENGTH": "8", "PINVERIFY_CODE_TTL_SECONDS": "120"}
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         card = await bot.open_card("+15135557611")
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent")

@@ -12,18 +12,19 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.runtime.vendors import webhook_urls
 from slack_emulator import Message, find_button_labels, message_text
-from storage import repositories as repo
 from storage.models import CodeSend
 from tests.fakes.postmark import FakePostmark
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.smtp import running_smtp_server
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
 from tests.fakes.vonage import FakeVonage
+from tests.support import queries
 from tests.support.asgi import running_server
-from tests.support.bot import AGENT, SECRET_KEY, RunningBot, running_bot
+from tests.support.bot import AGENT, SECRET_KEY, BotFactory, RunningBot
 
 CODE_BOX = "Code the caller reads back"
 CODE = re.compile(r"\b(\d{6})\b")
@@ -56,16 +57,16 @@ async def send_sms(bot: RunningBot, card_query: str = "Jane Doe") -> tuple[Messa
 
 async def code_sends(bot: RunningBot) -> list[CodeSend]:
     async with bot.runtime.db.transaction() as session:
-        return list((await session.scalars(select(CodeSend).order_by(CodeSend.seq))).all())
+        return list((await session.scalars(select(CodeSend).order_by(col(CodeSend.seq)))).all())
 
 
 async def audit_kinds(bot: RunningBot) -> list[str]:
     async with bot.runtime.db.transaction() as session:
-        return [event.kind for event in await repo.list_audit_events(session=session)]
+        return [event.kind for event in await queries.list_audit_events(session=session)]
 
 
 async def test_undelivered_sms_offers_email_instead_which_completes_the_verification(
-    database_url: str, twilio: tuple[FakeTwilio, dict[str, str]]
+    running_bot: BotFactory, twilio: tuple[FakeTwilio, dict[str, str]]
 ) -> None:
     fake, env = twilio
     async with running_smtp_server() as smtp:
@@ -75,7 +76,7 @@ async def test_undelivered_sms_offers_email_instead_which_completes_the_verifica
             "SMTP_URL": f"smtp://{smtp.host}:{smtp.port}?starttls=false",
             "EMAIL_FROM": SENDER,
         }
-        async with running_bot(database_url, env=env, public=True) as bot:
+        async with running_bot(env=env, public=True) as bot:
             card, _ = await send_sms(bot)
             (sms,) = fake.messages
             assert sms.status_callback == f"{bot.url}/webhooks/twilio/status"
@@ -107,10 +108,10 @@ async def test_undelivered_sms_offers_email_instead_which_completes_the_verifica
 
 
 async def test_a_tampered_or_unsigned_callback_gets_403_and_changes_nothing(
-    database_url: str, twilio: tuple[FakeTwilio, dict[str, str]]
+    running_bot: BotFactory, twilio: tuple[FakeTwilio, dict[str, str]]
 ) -> None:
     fake, env = twilio
-    async with running_bot(database_url, env=env, public=True) as bot:
+    async with running_bot(env=env, public=True) as bot:
         card, before = await send_sms(bot)
         (sms,) = fake.messages
         assert sms.status_callback is not None
@@ -138,10 +139,10 @@ async def test_a_tampered_or_unsigned_callback_gets_403_and_changes_nothing(
 
 
 async def test_delivered_callbacks_show_on_the_card_and_never_go_backwards(
-    database_url: str, twilio: tuple[FakeTwilio, dict[str, str]]
+    running_bot: BotFactory, twilio: tuple[FakeTwilio, dict[str, str]]
 ) -> None:
     fake, env = twilio
-    async with running_bot(database_url, env=env, public=True) as bot:
+    async with running_bot(env=env, public=True) as bot:
         card, text = await send_sms(bot)
         assert "*Delivery:* ⏳ queued at Twilio" in text
         (sms,) = fake.messages
@@ -158,10 +159,10 @@ async def test_delivered_callbacks_show_on_the_card_and_never_go_backwards(
 
 
 async def test_a_transient_failure_then_success_sends_one_message_and_one_code(
-    database_url: str, twilio: tuple[FakeTwilio, dict[str, str]]
+    running_bot: BotFactory, twilio: tuple[FakeTwilio, dict[str, str]]
 ) -> None:
     fake, env = twilio
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         fake.fail_next(status=503)
         card, text = await send_sms(bot)
         assert "Could not send" not in text
@@ -178,10 +179,10 @@ async def test_a_transient_failure_then_success_sends_one_message_and_one_code(
 
 
 async def test_timeouts_leave_an_unconfirmed_code_the_caller_can_still_read_back(
-    database_url: str, twilio: tuple[FakeTwilio, dict[str, str]]
+    running_bot: BotFactory, twilio: tuple[FakeTwilio, dict[str, str]]
 ) -> None:
     fake, env = twilio
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         fake.delay_next(2.0, times=3)
         card = await bot.open_card("Jane Doe")
         await bot.driver.click(AGENT, card, "Send SMS")
@@ -196,10 +197,10 @@ async def test_timeouts_leave_an_unconfirmed_code_the_caller_can_still_read_back
 
 
 async def test_opted_out_shows_a_specific_message_and_is_not_retried(
-    database_url: str, twilio: tuple[FakeTwilio, dict[str, str]]
+    running_bot: BotFactory, twilio: tuple[FakeTwilio, dict[str, str]]
 ) -> None:
     fake, env = twilio
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         fake.fail_next(status=400, code=21610)
         card = await bot.open_card("Jane Doe")
         await bot.driver.click(AGENT, card, "Send SMS")
@@ -217,7 +218,7 @@ async def test_opted_out_shows_a_specific_message_and_is_not_retried(
     ],
 )
 async def test_sms_to_a_landline_or_a_disallowed_country_is_refused(
-    database_url: str,
+    running_bot: BotFactory,
     twilio: tuple[FakeTwilio, dict[str, str]],
     csv_phone: str,
     query: str,
@@ -226,7 +227,7 @@ async def test_sms_to_a_landline_or_a_disallowed_country_is_refused(
     fake, env = twilio
     csv = f"name,email,phone,company,external_id\n{query},,{csv_phone},Hooli,c-9\n"
     env = {**env, "PINVERIFY_SMS_ALLOWED_COUNTRIES": "US,GB"}
-    async with running_bot(database_url, env=env, contacts_csv=csv) as bot:
+    async with running_bot(env=env, contacts_csv=csv) as bot:
         card = await bot.open_card(query)
         await bot.driver.click(AGENT, card, "Send SMS")
         text = await bot.wait_text(card, expected)
@@ -234,7 +235,7 @@ async def test_sms_to_a_landline_or_a_disallowed_country_is_refused(
         assert fake.requests == [] and await code_sends(bot) == []
 
 
-async def test_vonage_end_to_end_with_a_delivery_receipt(database_url: str) -> None:
+async def test_vonage_end_to_end_with_a_delivery_receipt(running_bot: BotFactory) -> None:
     fake = FakeVonage()
     async with running_server(fake.asgi_app()) as url:
         env = {
@@ -244,7 +245,7 @@ async def test_vonage_end_to_end_with_a_delivery_receipt(database_url: str) -> N
             "VONAGE_FROM": "AcmeIT",
             "VONAGE_API_URL": url + "/",
         }
-        async with running_bot(database_url, env=env, public=True) as bot:
+        async with running_bot(env=env, public=True) as bot:
             card, _ = await send_sms(bot)
             (sms,) = fake.messages
             assert sms.to == "15135557611" and sms.from_ == "AcmeIT"
@@ -269,7 +270,7 @@ async def test_vonage_end_to_end_with_a_delivery_receipt(database_url: str) -> N
             await bot.wait_text(card, "Code verified")
 
 
-async def test_sendgrid_bounce_offers_sms_instead(database_url: str) -> None:
+async def test_sendgrid_bounce_offers_sms_instead(running_bot: BotFactory) -> None:
     fake = FakeSendGrid()
     async with running_server(fake.asgi_app()) as url:
         env = {
@@ -278,7 +279,7 @@ async def test_sendgrid_bounce_offers_sms_instead(database_url: str) -> None:
             "SENDGRID_API_URL": url + "/",
             "EMAIL_FROM": SENDER,
         }
-        async with running_bot(database_url, env=env, public=True) as bot:
+        async with running_bot(env=env, public=True) as bot:
             card = await bot.open_card("Jane Doe")
             await bot.driver.click(AGENT, card, "Send email")
             await bot.wait_text(card, "Code #1 sent by *email*")
@@ -302,7 +303,7 @@ async def test_sendgrid_bounce_offers_sms_instead(database_url: str) -> None:
             await bot.wait_text(card, "Code #2 sent by *SMS*")
 
 
-async def test_postmark_delivery_webhook_needs_its_basic_auth(database_url: str) -> None:
+async def test_postmark_delivery_webhook_needs_its_basic_auth(running_bot: BotFactory) -> None:
     fake = FakePostmark()
     async with running_server(fake.asgi_app()) as url:
         env = {
@@ -311,7 +312,7 @@ async def test_postmark_delivery_webhook_needs_its_basic_auth(database_url: str)
             "POSTMARK_API_URL": url + "/",
             "EMAIL_FROM": SENDER,
         }
-        async with running_bot(database_url, env=env, public=True) as bot:
+        async with running_bot(env=env, public=True) as bot:
             card = await bot.open_card("Jane Doe")
             await bot.driver.click(AGENT, card, "Send email")
             await bot.wait_text(card, "Code #1 sent by *email*")

@@ -12,8 +12,8 @@ from bot.audit import AuditKind
 from commands.card.views import EDIT_MENU_TEXT
 from commands.ids import ActionId, CallbackId
 from slack_emulator import Message, StoredView, message_text
-from storage import repositories as repo
-from tests.support.bot import AGENT, OTHER_AGENT, RunningBot, running_bot
+from tests.support import queries
+from tests.support.bot import AGENT, OTHER_AGENT, BotFactory, RunningBot
 
 FLAG = "⚠ sent to a destination not on record"
 NEW_NUMBER = "New phone number"
@@ -22,7 +22,7 @@ REASON = "Reason"
 
 async def audit(bot: RunningBot, kind: str) -> list[Any]:
     async with bot.runtime.db.transaction() as session:
-        return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
+        return [e for e in await queries.list_audit_events(session=session) if e.kind == kind]
 
 
 async def open_edit(bot: RunningBot, card: Message, option: str = "Edit number") -> StoredView:
@@ -31,8 +31,8 @@ async def open_edit(bot: RunningBot, card: Message, option: str = "Edit number")
     return view
 
 
-async def test_edited_number_gets_the_code_and_the_flag_everywhere(database_url: str) -> None:
-    async with running_bot(database_url) as bot:
+async def test_edited_number_gets_the_code_and_the_flag_everywhere(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         card = await bot.open_card("+1 513 555 7611")
         view = await open_edit(bot, card)
         text = message_text(view)
@@ -49,7 +49,7 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(database_url:
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent by *SMS* to +1 ••• ••• 0100")
         async with bot.runtime.db.transaction() as session:
-            (sent,) = await repo.list_console_messages(session=session)
+            (sent,) = await queries.list_console_messages(session=session)
         assert sent.recipient == "+15135550100"
         (code,) = await bot.console_codes()
         await bot.driver.click(
@@ -79,8 +79,10 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(database_url:
         assert requested.detail["destination"] == "+1 ••• ••• 0100"
 
 
-async def test_invalid_number_and_missing_reason_are_refused_inline(database_url: str) -> None:
-    async with running_bot(database_url) as bot:
+async def test_invalid_number_and_missing_reason_are_refused_inline(
+    running_bot: BotFactory,
+) -> None:
+    async with running_bot() as bot:
         card = await bot.open_card("+1 513 555 7611")
         view = await open_edit(bot, card)
         response = await bot.driver.submit_view(AGENT, view.id, {NEW_NUMBER: "555-01", REASON: "x"})
@@ -110,8 +112,8 @@ async def test_invalid_number_and_missing_reason_are_refused_inline(database_url
         assert FLAG not in message_text(card)
 
 
-async def test_edit_email_and_no_edit_after_verification(database_url: str) -> None:
-    async with running_bot(database_url) as bot:
+async def test_edit_email_and_no_edit_after_verification(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         card = await bot.open_card("+1 513 555 7611")
         view = await open_edit(bot, card, "Edit email")
         response = await bot.driver.submit_view(
@@ -126,7 +128,7 @@ async def test_edit_email_and_no_edit_after_verification(database_url: str) -> N
         await bot.driver.click(AGENT, card, "Send email")
         await bot.wait_text(card, "Code #1 sent by *email* to J•••@personal.example")
         async with bot.runtime.db.transaction() as session:
-            (sent,) = await repo.list_console_messages(session=session)
+            (sent,) = await queries.list_console_messages(session=session)
         assert sent.recipient == "Jane@personal.example"
         (code,) = await bot.console_codes()
         await bot.driver.click(
@@ -138,9 +140,9 @@ async def test_edit_email_and_no_edit_after_verification(database_url: str) -> N
 
 
 async def test_an_edited_email_does_not_flag_a_verification_done_by_sms(
-    database_url: str,
+    running_bot: BotFactory,
 ) -> None:
-    async with running_bot(database_url) as bot:
+    async with running_bot() as bot:
         card = await bot.open_card("+1 513 555 7611")
         view = await open_edit(bot, card, "Edit email")
         await bot.driver.submit_view(
@@ -203,16 +205,16 @@ def crafted_submission(bot: RunningBot, user: str, verification_id: str) -> dict
 
 
 async def test_edits_disabled_hide_the_menu_and_refuse_crafted_requests(
-    database_url: str,
+    running_bot: BotFactory,
 ) -> None:
     env = {"PINVERIFY_ALLOW_DESTINATION_EDITS": "false"}
-    async with running_bot(database_url, env=env) as bot:
+    async with running_bot(env=env) as bot:
         card = await bot.open_card("+1 513 555 7611")
         assert EDIT_MENU_TEXT not in message_text(card)
         async with bot.runtime.db.transaction() as session:
             (row,) = [
                 e
-                for e in await repo.list_audit_events(session=session)
+                for e in await queries.list_audit_events(session=session)
                 if e.kind == "verification_opened"
             ]
         verification_id = str(row.verification_id)
@@ -251,13 +253,13 @@ async def test_edits_disabled_hide_the_menu_and_refuse_crafted_requests(
         await bot.wait_text(card, "Code #1 sent by *SMS* to +1 ••• ••• 7611")
 
 
-async def test_another_agents_crafted_edit_is_refused(database_url: str) -> None:
-    async with running_bot(database_url) as bot:
+async def test_another_agents_crafted_edit_is_refused(running_bot: BotFactory) -> None:
+    async with running_bot() as bot:
         await bot.open_card("+1 513 555 7611")
         async with bot.runtime.db.transaction() as session:
             (row,) = [
                 e
-                for e in await repo.list_audit_events(session=session)
+                for e in await queries.list_audit_events(session=session)
                 if e.kind == "verification_opened"
             ]
         response = await post(bot, crafted_submission(bot, OTHER_AGENT, str(row.verification_id)))

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from slack_emulator import find_button_labels, message_text
-from storage import repositories as repo
 from storage.models import CodeSend
 from tests.fakes.smtp import running_smtp_server
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
+from tests.support import queries
 from tests.support.asgi import running_server
-from tests.support.bot import AGENT, running_bot
+from tests.support.bot import AGENT, BotFactory
 
 CODE_BOX = "Code the caller reads back"
 CODE = re.compile(r"\b(\d{6})\b")
@@ -39,10 +39,10 @@ def twilio_env(fake: FakeTwilio, url: str) -> dict[str, str]:
 
 
 async def test_sms_flow_through_twilio(
-    database_url: str, twilio: tuple[FakeTwilio, str], caplog: pytest.LogCaptureFixture
+    running_bot: BotFactory, twilio: tuple[FakeTwilio, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     fake, url = twilio
-    async with running_bot(database_url, env=twilio_env(fake, url)) as bot:
+    async with running_bot(env=twilio_env(fake, url)) as bot:
         card = await bot.open_card("+15135557611")
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent by *SMS* to +1 ••• ••• 7611")
@@ -63,14 +63,14 @@ async def test_sms_flow_through_twilio(
     assert code not in caplog.text  # real providers never log the code
 
 
-async def test_email_flow_through_smtp(database_url: str) -> None:
+async def test_email_flow_through_smtp(running_bot: BotFactory) -> None:
     async with running_smtp_server(username="desk", password="s3cret") as smtp:
         env = {
             "EMAIL_PROVIDER": "smtp",
             "SMTP_URL": f"smtp://desk:s3cret@{smtp.host}:{smtp.port}?starttls=false",
             "EMAIL_FROM": "helpdesk@msp.example",
         }
-        async with running_bot(database_url, env=env) as bot:
+        async with running_bot(env=env) as bot:
             card = await bot.open_card("jane.doe@globex.example")
             await bot.driver.click(AGENT, card, "Send email")
             text = await bot.wait_text(card, "Code #1 sent by *email* to j•••@globex.example")
@@ -100,14 +100,14 @@ async def test_email_flow_through_smtp(database_url: str) -> None:
     ],
 )
 async def test_provider_errors_show_on_the_card_and_nothing_is_marked_sent(
-    database_url: str,
+    running_bot: BotFactory,
     twilio: tuple[FakeTwilio, str],
     status: int,
     code: int | None,
     expected: str,
 ) -> None:
     fake, url = twilio
-    async with running_bot(database_url, env=twilio_env(fake, url)) as bot:
+    async with running_bot(env=twilio_env(fake, url)) as bot:
         fake.fail_next(status=status, code=code)
         card = await bot.open_card("Jane Doe")
         await bot.driver.click(AGENT, card, "Send SMS")
@@ -118,7 +118,7 @@ async def test_provider_errors_show_on_the_card_and_nothing_is_marked_sent(
         assert "Check code" not in find_button_labels(card)
         async with bot.runtime.db.transaction() as session:
             (send,) = (await session.scalars(select(CodeSend))).all()
-            events = await repo.list_audit_events(session=session)
+            events = await queries.list_audit_events(session=session)
         assert send.status == "failed" and send.sent_at is None and send.code_hash is None
         failed = [e for e in events if e.kind == "code_send_failed"]
         assert len(failed) == 1 and expected in failed[0].detail["message"]

@@ -6,11 +6,11 @@ import pytest
 
 from slack_emulator import message_text
 from tests.providers.crm.harnesses import HARNESSES, Harness
-from tests.support.bot import AGENT, running_bot
+from tests.support.bot import AGENT, BotFactory
 
 
 @pytest.mark.parametrize("harness", HARNESSES, ids=lambda h: h.__name__.split("_")[-1])
-async def test_each_psa_from_env_tags_and_notes(database_url: str, harness: Harness) -> None:
+async def test_each_psa_from_env_tags_and_notes(running_bot: BotFactory, harness: Harness) -> None:
     async with harness() as fake:
         company = fake.add_company("Globex")
         jane = fake.add_contact(
@@ -20,7 +20,7 @@ async def test_each_psa_from_env_tags_and_notes(database_url: str, harness: Harn
             email="jane.doe@globex.example",
         )
         number = fake.add_ticket(summary="Password reset", contact_ref=jane, company_ref=company)
-        async with running_bot(database_url, env=fake.env()) as bot:
+        async with running_bot(env=fake.env()) as bot:
             card = await bot.open_card(f"#{number}")
             await bot.driver.wait_for(lambda: bot.driver.ephemeral_messages(AGENT))
             assert f"#{number}" in message_text(card) and "Jane Doe" in message_text(card)

@@ -8,19 +8,18 @@ import pytest
 
 from bot.errors import NotAllowed
 from bot.workspace.roles import Role
-from slack_emulator import message_text
-from storage import repositories as repo
-from tests.support.bot import AGENT, OTHER_AGENT, new_emulator, running_bot
+from slack_emulator import SlackEmulator, message_text
+from tests.support import queries
+from tests.support.bot import AGENT, OTHER_AGENT, BotFactory
 
 AGENTS_GROUP = "S0AGENTS01"
 
 
-async def test_agent_outside_the_configured_group_is_refused_verify(database_url: str) -> None:
-    emulator = new_emulator()
+async def test_agent_outside_the_configured_group_is_refused_verify(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
     emulator.add_usergroup(AGENTS_GROUP, "helpdesk", [OTHER_AGENT])
-    async with running_bot(
-        database_url, emulator=emulator, env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}
-    ) as bot:
+    async with running_bot(env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}) as bot:
         await bot.verify("+1 513 555 7611", user=AGENT)
         refusal = await bot.driver.wait_for(lambda: bot.driver.ephemeral_messages(AGENT))
         assert "not in the user group allowed to verify" in message_text(refusal[-1])
@@ -29,7 +28,7 @@ async def test_agent_outside_the_configured_group_is_refused_verify(database_url
         assert "Jane Doe" in message_text(card)
         assert not [m for m in emulator.dm_messages(AGENT) if not m.is_ephemeral]
         async with bot.runtime.db.transaction() as session:
-            events = list(await repo.list_audit_events(session=session))
+            events = list(await queries.list_audit_events(session=session))
         refused = [e for e in events if e.kind == "access_refused"]
         assert [(e.actor_user_id, e.detail["action"]) for e in refused] == [(AGENT, "/verify")]
         assert not [
@@ -37,12 +36,11 @@ async def test_agent_outside_the_configured_group_is_refused_verify(database_url
         ]
 
 
-async def test_removal_from_the_group_takes_effect_after_the_cache(database_url: str) -> None:
-    emulator = new_emulator()
+async def test_removal_from_the_group_takes_effect_after_the_cache(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
     group = emulator.add_usergroup(AGENTS_GROUP, "helpdesk", [AGENT])
-    async with running_bot(
-        database_url, emulator=emulator, env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}
-    ) as bot:
+    async with running_bot(env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}) as bot:
         roles = bot.runtime.deps.roles
         team = emulator.team.id
         await roles.require_agent(team_id=team, user_id=AGENT, action="test")
@@ -55,15 +53,14 @@ async def test_removal_from_the_group_takes_effect_after_the_cache(database_url:
         assert len(emulator.calls_to("usergroups.users.list")) == 2
 
 
-async def test_admins_come_from_slack_and_from_pinverify_admins(database_url: str) -> None:
-    emulator = new_emulator()
+async def test_admins_come_from_slack_and_from_pinverify_admins(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
     emulator.add_user("U0OWNER001", "olga", real_name="Olga Owner", is_owner=True)
     emulator.add_user("U0WSADMIN1", "wes", real_name="Wes Admin", is_admin=True)
     emulator.add_usergroup(AGENTS_GROUP, "helpdesk", [OTHER_AGENT])
     async with running_bot(
-        database_url,
-        emulator=emulator,
-        env={"PINVERIFY_ADMINS": AGENT, "PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP},
+        env={"PINVERIFY_ADMINS": AGENT, "PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}
     ) as bot:
         roles = bot.runtime.deps.roles
         team = emulator.team.id
@@ -79,12 +76,11 @@ async def test_admins_come_from_slack_and_from_pinverify_admins(database_url: st
         assert "Jane Doe" in message_text(card)
 
 
-async def test_slack_failure_refuses_and_says_it_is_transient(database_url: str) -> None:
-    emulator = new_emulator()
+async def test_slack_failure_refuses_and_says_it_is_transient(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
     emulator.add_usergroup(AGENTS_GROUP, "helpdesk", [OTHER_AGENT])
-    async with running_bot(
-        database_url, emulator=emulator, env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}
-    ) as bot:
+    async with running_bot(env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}) as bot:
         emulator.fail_next("usergroups.users.list", error="fatal_error")
         with pytest.raises(NotAllowed, match="could not check"):
             await bot.runtime.deps.roles.require_agent(
@@ -96,12 +92,11 @@ async def test_slack_failure_refuses_and_says_it_is_transient(database_url: str)
         )
 
 
-async def test_card_buttons_refuse_an_agent_removed_from_the_group(database_url: str) -> None:
-    emulator = new_emulator()
+async def test_card_buttons_refuse_an_agent_removed_from_the_group(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
     group = emulator.add_usergroup(AGENTS_GROUP, "helpdesk", [AGENT])
-    async with running_bot(
-        database_url, emulator=emulator, env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}
-    ) as bot:
+    async with running_bot(env={"PINVERIFY_AGENT_USERGROUP": AGENTS_GROUP}) as bot:
         card = await bot.open_card("+1 513 555 7611")
         group.users.remove(AGENT)
         bot.clock.advance(seconds=61)  # past the membership cache
@@ -115,13 +110,14 @@ async def test_card_buttons_refuse_an_agent_removed_from_the_group(database_url:
         assert await bot.console_codes() == []
         assert "Ready to send a code" in message_text(card)
         async with bot.runtime.db.transaction() as session:
-            events = list(await repo.list_audit_events(session=session))
+            events = list(await queries.list_audit_events(session=session))
         assert [e.detail["action"] for e in events if e.kind == "access_refused"] == ["send_sms"]
 
 
-async def test_a_burst_of_role_checks_costs_one_users_info_call(database_url: str) -> None:
-    emulator = new_emulator()
-    async with running_bot(database_url, emulator=emulator) as bot:
+async def test_a_burst_of_role_checks_costs_one_users_info_call(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
+    async with running_bot() as bot:
         roles = bot.runtime.deps.roles
         # Five concurrent clicks: the first asks Slack, the others wait for its answer.
         answers = await asyncio.gather(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TypedDict
 from urllib.parse import urlencode
 
 import httpx
@@ -11,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from slack_emulator import message_text
-from storage import repositories as repo
+from slack_emulator import SlackEmulator, message_text
 from storage.models import AuditEvent, Verification
-from tests.support.bot import AGENT, RunningBot, new_emulator, running_bot
+from tests.support import queries
+from tests.support.bot import AGENT, BotFactory, RunningBot
 
 COMMAND = urlencode(
     {
@@ -34,12 +35,6 @@ COMMAND = urlencode(
 )
 
 
-@pytest.fixture
-async def bot(database_url: str) -> RunningBot:
-    async with running_bot(database_url) as running:
-        yield running  # type: ignore[misc]
-
-
 async def count_rows(bot: RunningBot) -> tuple[int, int]:
     async with bot.runtime.db.transaction() as session:
         verifications = await session.scalar(select(func.count()).select_from(Verification))
@@ -47,20 +42,28 @@ async def count_rows(bot: RunningBot) -> tuple[int, int]:
     return int(verifications or 0), int(events or 0)
 
 
-@pytest.mark.parametrize(
-    "forgery",
-    [
-        {"secret": "not-the-signing-secret"},
-        {"timestamp": -301},
-        {"timestamp": +301},
-    ],
-)
+class Forgery(TypedDict, total=False):
+    secret: str
+    timestamp: int  # an offset from now, taken when the request is made
+
+
+FORGERIES: list[Forgery] = [
+    {"secret": "not-the-signing-secret"},
+    {"timestamp": -301},
+    {"timestamp": +301},
+]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
 async def test_forged_or_stale_requests_get_401_and_change_nothing(
-    bot: RunningBot, forgery: dict[str, object]
+    bot: RunningBot, forgery: Forgery
 ) -> None:
-    if "timestamp" in forgery:  # an offset from now, taken when the request is made
-        forgery = {"timestamp": int(time.time()) + int(forgery["timestamp"])}  # type: ignore[call-overload]
-    headers = bot.driver.signed_headers(COMMAND, **forgery)  # type: ignore[arg-type]
+    offset = forgery.get("timestamp")
+    headers = bot.driver.signed_headers(
+        COMMAND,
+        secret=forgery.get("secret"),
+        timestamp=None if offset is None else int(time.time()) + offset,
+    )
     headers["content-type"] = "application/x-www-form-urlencoded"
     response = await bot.driver.client.post(bot.driver.events_url, content=COMMAND, headers=headers)
     assert response.status_code == 401
@@ -93,10 +96,11 @@ async def test_healthz(bot: RunningBot) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-async def test_supervisors_post_survives_a_slack_outage_and_a_restart(database_url: str) -> None:
-    emulator = new_emulator()
+async def test_supervisors_post_survives_a_slack_outage_and_a_restart(
+    running_bot: BotFactory, emulator: SlackEmulator
+) -> None:
     clock = ManualClock()
-    async with running_bot(database_url, emulator=emulator, clock=clock) as bot:
+    async with running_bot(clock=clock) as bot:
         card = await bot.open_card("+15135557611")
         await bot.driver.click(AGENT, card, "Send SMS")
         await bot.wait_text(card, "Code #1 sent")
@@ -106,7 +110,7 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(database_u
 
         async def last_error() -> str | None:
             async with bot.runtime.db.transaction() as session:
-                (row,) = await repo.list_outbox_messages(session=session)
+                (row,) = await queries.list_outbox_messages(session=session)
             assert row.status == "pending"
             return row.last_error
 
@@ -119,11 +123,11 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(database_u
     # The app stopped with the post undelivered. Slack comes back, the app restarts.
     emulator.set_unavailable(None)
     clock.advance(minutes=15)
-    async with running_bot(database_url, emulator=emulator, clock=clock) as bot:
+    async with running_bot(clock=clock) as bot:
         (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
         assert "Incomplete" in message_text(post) and "Jane Doe" in message_text(post)
         async with bot.runtime.db.transaction() as session:
-            (row,) = await repo.list_outbox_messages(session=session)
+            (row,) = await queries.list_outbox_messages(session=session)
         assert row.status == "delivered" and row.attempts >= 1
 
 

@@ -11,11 +11,12 @@ import pytest
 
 from bot.audit import AuditKind
 from commands.ids import ActionId, CallbackId
-from slack_emulator import StoredView, find_button_labels, message_text
+from slack_emulator import SlackEmulator, StoredView, find_button_labels, message_text
 from storage import repositories as repo
 from storage.models import ConsoleMessage
 from tests.fakes.smtp import running_smtp_server
-from tests.support.bot import AGENT, RunningBot, new_emulator, running_bot
+from tests.support import queries
+from tests.support.bot import AGENT, BotFactory, RunningBot, new_emulator
 
 ADMIN = "U0ADMIN001"
 SMS = "SMS body"
@@ -26,11 +27,11 @@ NEW_SMS = "{{ organisation }} PIN for {{ contact_first_name }}: {{ code }}. Repl
 
 
 @pytest.fixture
-async def bot(database_url: str) -> Any:
+def emulator() -> SlackEmulator:
+    """The default workspace, plus an admin."""
     emulator = new_emulator()
     emulator.add_user(ADMIN, "ada", real_name="Ada Admin", email="ada@msp.example", is_admin=True)
-    async with running_bot(database_url, emulator=emulator) as running:
-        yield running
+    return emulator
 
 
 async def open_editor(bot: RunningBot, user: str = ADMIN) -> StoredView:
@@ -53,12 +54,12 @@ def initial_values(view: StoredView) -> dict[str, str | None]:
 
 async def console(bot: RunningBot) -> list[ConsoleMessage]:
     async with bot.runtime.db.transaction() as session:
-        return list(await repo.list_console_messages(session=session))
+        return list(await queries.list_console_messages(session=session))
 
 
 async def audit(bot: RunningBot, kind: str) -> list[Any]:
     async with bot.runtime.db.transaction() as session:
-        return [e for e in await repo.list_audit_events(session=session) if e.kind == kind]
+        return [e for e in await queries.list_audit_events(session=session) if e.kind == kind]
 
 
 async def test_admin_opens_editor_prefilled_with_variables_and_preview(bot: RunningBot) -> None:
@@ -183,13 +184,13 @@ async def test_preview_shows_the_typed_templates_without_saving(bot: RunningBot)
     view = await open_editor(bot)
     await bot.driver.click(ADMIN, view, "Preview", inputs={SMS: NEW_SMS})
     text = await bot.driver.wait_for(
-        lambda: "Acme IT PIN for Jane: 482913" in message_text(view) and message_text(view)
+        lambda: message_text(view) if "Acme IT PIN for Jane: 482913" in message_text(view) else None
     )
     assert "Not saved yet" in text
     assert initial_values(view)[SMS] == NEW_SMS  # the typed text survives the redraw
     await bot.driver.click(ADMIN, view, "Preview", inputs={SMS: "{{ nope }}"})
     text = await bot.driver.wait_for(
-        lambda: "Problems" in message_text(view) and message_text(view)
+        lambda: message_text(view) if "Problems" in message_text(view) else None
     )
     assert "unknown variable `nope`" in text
     assert await audit(bot, AuditKind.TEMPLATES_CHANGED) == []
@@ -311,22 +312,18 @@ async def test_send_me_a_test_sms_goes_to_the_phone_on_the_admins_profile(
     assert len(await console(bot)) == 1
 
 
-async def test_saved_html_body_reaches_smtp_escaped(database_url: str) -> None:
+async def test_saved_html_body_reaches_smtp_escaped(running_bot: BotFactory) -> None:
     contacts = (
         "name,email,phone,company,external_id\n"
         'Mallory <script>,mallory@globex.example,,"Globex & <b>Co</b>",c-9\n'
     )
-    emulator = new_emulator()
-    emulator.add_user(ADMIN, "ada", real_name="Ada Admin", email="ada@msp.example", is_admin=True)
     async with running_smtp_server() as smtp:
         env = {
             "EMAIL_PROVIDER": "smtp",
             "SMTP_URL": f"smtp://{smtp.host}:{smtp.port}?starttls=false",
             "EMAIL_FROM": "helpdesk@msp.example",
         }
-        async with running_bot(
-            database_url, env=env, emulator=emulator, contacts_csv=contacts
-        ) as bot:
+        async with running_bot(env=env, contacts_csv=contacts) as bot:
             view = await open_editor(bot)
             await bot.driver.submit_view(
                 ADMIN,

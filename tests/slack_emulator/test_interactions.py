@@ -8,6 +8,7 @@ import pytest
 
 from slack_emulator import ClientValidationError, StoredView
 from slack_emulator.interactions import (
+    Entries,
     action_object,
     element_value,
     find_element,
@@ -74,7 +75,7 @@ def view() -> StoredView:
 
 
 def test_state_keeps_initial_values_and_converts_what_the_client_sent() -> None:
-    entries = {"note": {"text": "hi"}, "flags": {"on": ["l"]}, "row": {"who": "U2"}}
+    entries: Entries = {"note": {"text": "hi"}, "flags": {"on": ["l"]}, "row": {"who": "U2"}}
     state = state_from_entries(view(), entries, enforce_client_checks=True)
     assert state == {
         "note": {"text": {"type": "plain_text_input", "value": "hi"}},

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
@@ -15,7 +16,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.runtime.manifest import BOT_SCOPES
 from bot.settings import load_settings
 from slack_emulator import Message, SlackDriver, SlackEmulator, message_text
-from storage import repositories as repo
+from tests.support import queries
 from tests.support.asgi import free_port, running_server
 
 SIGNING_SECRET = "e2e-signing-secret"
@@ -50,26 +51,48 @@ class RunningBot:
         before = len(self.emulator.dm_messages(user))
         response = await self.verify(text, user=user)
         assert response.status_code == 200
-        return await self.driver.wait_for(
-            lambda: (
-                self.emulator.dm_messages(user)[before:][-1:]
-                and self.emulator.dm_messages(user)[-1]
-            )
-        )
+
+        def new_card() -> Message | None:
+            new = self.emulator.dm_messages(user)[before:]
+            return new[-1] if new else None
+
+        return await self.driver.wait_for(new_card)
+
+    async def ephemeral_replies(self, count: int, *, user: str = AGENT) -> list[Message]:
+        """Wait until `user` has been sent exactly `count` ephemeral messages; return them."""
+
+        def replies() -> list[Message] | None:
+            sent = self.driver.ephemeral_messages(user)
+            return sent if len(sent) == count else None
+
+        return await self.driver.wait_for(replies)
 
     async def wait_text(self, message: Message, fragment: str, timeout: float = 5.0) -> str:
         """Wait until the (live, updated in place) message shows `fragment`."""
         return await self.driver.wait_for(
-            lambda: fragment in message_text(message) and message_text(message), timeout
+            lambda: message_text(message) if fragment in message_text(message) else None, timeout
         )
 
     async def console_codes(self) -> list[str]:
         async with self.runtime.db.transaction() as session:
-            bodies = [m.body for m in await repo.list_console_messages(session=session)]
+            bodies = [m.body for m in await queries.list_console_messages(session=session)]
         return [match.group(1) for body in bodies if (match := CODE.search(body))]
 
     def supervisor_posts(self) -> list[Message]:
         return self.emulator.messages(SUPERVISORS)
+
+
+class BotFactory(Protocol):
+    """`running_bot` with the test's database already chosen (the e2e `running_bot` fixture)."""
+
+    def __call__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: ManualClock | None = None,
+        contacts_csv: str = CONTACTS_CSV,
+        public: bool = False,
+    ) -> AbstractAsyncContextManager[RunningBot]: ...
 
 
 def new_emulator() -> SlackEmulator:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.clock import ManualClock
 from bot.contacts.directory import ContactRow, import_contacts
@@ -18,8 +19,8 @@ from providers.crm import ContactRecord
 from providers.email.console import ConsoleEmail
 from providers.sms import SmsSender
 from providers.sms.console import ConsoleSms
-from storage import repositories as repo
 from storage.db import Database
+from tests.support import queries
 
 KEY = b"test-secret-key-" * 3
 CODE = re.compile(r"\b(\d{6,10})\b")
@@ -34,7 +35,7 @@ class ServiceKit:
 
     async def console_messages(self) -> list[str]:
         async with self.db.transaction() as session:
-            return [m.body for m in await repo.list_console_messages(session=session)]
+            return [m.body for m in await queries.list_console_messages(session=session)]
 
     async def last_code(self) -> str:
         bodies = await self.console_messages()
@@ -43,20 +44,21 @@ class ServiceKit:
         return match.group(1)
 
 
-def make_policy(**overrides: object) -> Policy:
-    values: dict[str, object] = {
-        "code_length": 6,
-        "code_ttl_seconds": 600,
-        "max_attempts": 5,
-        "max_sends": 5,
-        "contact_failure_cap": 10,
-        "supervisor_channel": "C0SUPERVISE",
-        "destination_sends_per_hour": 10,
-        "agent_sends_per_hour": 60,
-        "workspace_sends_per_hour": 500,
-    }
-    values.update(overrides)
-    return Policy(**values)  # type: ignore[arg-type]
+POLICY = Policy(
+    code_length=6,
+    code_ttl_seconds=600,
+    max_attempts=5,
+    max_sends=5,
+    contact_failure_cap=10,
+    supervisor_channel="C0SUPERVISE",
+    destination_sends_per_hour=10,
+    agent_sends_per_hour=60,
+    workspace_sends_per_hour=500,
+)
+
+
+def make_policy(**overrides: Any) -> Policy:
+    return replace(POLICY, **overrides)
 
 
 def make_kit(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,40 +14,40 @@ from bot.tickets.notes import note_status
 OPENED = datetime(2026, 11, 26, 14, 2, 5, tzinfo=UTC)
 
 
-def send_facts(**overrides: object) -> SendNoteFacts:
-    values: dict[str, object] = {
-        "method": "SMS",
-        "masked_destination": "+1 ••• ••• 7611",
-        "agent": "alice",
-        "code": "482913",
-        "seq": 2,
-        "sent_at": OPENED + timedelta(seconds=30),
-        "verification_ref": "ab12cd34",
-    }
-    values.update(overrides)
-    return SendNoteFacts(**values)  # type: ignore[arg-type]
+SEND_FACTS = SendNoteFacts(
+    method="SMS",
+    masked_destination="+1 ••• ••• 7611",
+    agent="alice",
+    code="482913",
+    seq=2,
+    sent_at=OPENED + timedelta(seconds=30),
+    verification_ref="ab12cd34",
+)
+CLOSE_FACTS = CloseNoteFacts(
+    outcome="completed",
+    check="code verified",
+    verified=True,
+    failed_checks=1,
+    max_attempts=5,
+    codes_sent=2,
+    agent="alice",
+    method="SMS",
+    masked_destination="+1 ••• ••• 7611",
+    destination_edited=False,
+    opened_at=OPENED,
+    code_sent_at=OPENED + timedelta(seconds=30),
+    verified_at=OPENED + timedelta(seconds=75),
+    closed_at=OPENED + timedelta(seconds=90),
+    verification_ref="ab12cd34",
+)
 
 
-def close_facts(**overrides: object) -> CloseNoteFacts:
-    values: dict[str, object] = {
-        "outcome": "completed",
-        "check": "code verified",
-        "verified": True,
-        "failed_checks": 1,
-        "max_attempts": 5,
-        "codes_sent": 2,
-        "agent": "alice",
-        "method": "SMS",
-        "masked_destination": "+1 ••• ••• 7611",
-        "destination_edited": False,
-        "opened_at": OPENED,
-        "code_sent_at": OPENED + timedelta(seconds=30),
-        "verified_at": OPENED + timedelta(seconds=75),
-        "closed_at": OPENED + timedelta(seconds=90),
-        "verification_ref": "ab12cd34",
-    }
-    values.update(overrides)
-    return CloseNoteFacts(**values)  # type: ignore[arg-type]
+def send_facts(**overrides: Any) -> SendNoteFacts:
+    return replace(SEND_FACTS, **overrides)
+
+
+def close_facts(**overrides: Any) -> CloseNoteFacts:
+    return replace(CLOSE_FACTS, **overrides)
 
 
 def test_send_note_with_the_code() -> None:

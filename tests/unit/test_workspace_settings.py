@@ -9,6 +9,7 @@ import pytest
 
 from bot.errors import SettingsInvalid
 from bot.outbox.payloads import PolicyAnnouncement, SettingChangeLine
+from bot.workspace import RecentVerification
 from bot.workspace.policy import Policy
 from bot.workspace.roles import Role
 from bot.workspace.settings_form import (
@@ -23,7 +24,7 @@ from bot.workspace.settings_form import (
     validate_settings,
 )
 from commands.home.settings_views import settings_modal
-from commands.home.views import RecentVerification, home_view
+from commands.home.views import home_view
 from commands.posts.announcement_views import settings_announcement
 from tests.support.service import make_policy
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -38,9 +39,9 @@ class FakeTime:
         return self.now
 
 
-def retrier(time: FakeTime, **policy: float) -> SendRetrier:
+def retrier(time: FakeTime, **policy: Any) -> SendRetrier:
     return SendRetrier(
-        policy=RetryPolicy(**policy),  # type: ignore[arg-type]
+        policy=RetryPolicy(**policy),
         sleep=time.sleep,
         monotonic=time.monotonic,
         rng=random.Random(7),

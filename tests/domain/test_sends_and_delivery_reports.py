@@ -18,10 +18,10 @@ from bot.errors import VerificationRefused
 from bot.verification.states import CheckResult
 from providers.reports import DeliveryState, DeliveryStatus
 from providers.sms.twilio import TwilioSms
-from storage import repositories as repo
 from storage.db import Database
 from storage.models import CodeSend, WorkspacePolicy
 from tests.fakes.twilio import TEST_FROM_NUMBER, FakeTwilio
+from tests.support import queries
 from tests.support.asgi import running_server
 from tests.support.service import CODE, JANE, ServiceKit, make_kit, make_policy
 
@@ -76,7 +76,9 @@ async def sends(db: Database) -> list[CodeSend]:
 
 async def events(db: Database, kind: str) -> list[dict[str, object]]:
     async with db.transaction() as session:
-        return [e.detail for e in await repo.list_audit_events(session=session) if e.kind == kind]
+        return [
+            e.detail for e in await queries.list_audit_events(session=session) if e.kind == kind
+        ]
 
 
 async def test_a_transient_failure_is_retried_with_the_same_code_and_row(
