@@ -1,16 +1,16 @@
-"""`SlackDriver`: what the Slack client and Slack's servers send to the app.
+"""`SlackDriver`: the Slack client (and Slack's servers) acting towards the app.
 
-It builds slash-command, block_actions, view_submission, view_closed and Events API
-payloads in Slack's shapes from what the emulator shows a user, signs them with the
-app's signing secret, posts them to the app's events URL and then applies the app's
-answer as Slack would (an ack message shown to the user, a modal closed or updated...).
+It takes what the emulator shows a user (messages, modals, the Home tab), turns a user's
+gesture on it (a slash command, a click, a menu choice, a submit or close, an event) into
+Slack's payload, signs it with the app's signing secret, posts it to the app's events URL
+and then applies the app's answer as Slack would. The payloads' shapes live in
+`client_payloads`, and what Slack does with the app's answer in `app_answers`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,10 +19,8 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from slack_emulator.arguments import MethodArgs
-from slack_emulator.block_kit import MODAL_STACK_LIMIT
-from slack_emulator.chat_methods import parse_message_content
-from slack_emulator.errors import SlackApiFailure
+from slack_emulator import client_payloads as payloads
+from slack_emulator.app_answers import ack_problem, apply_submission_answer, show_command_answer
 from slack_emulator.interactions import (
     Entries,
     action_object,
@@ -31,7 +29,7 @@ from slack_emulator.interactions import (
     is_stateful,
     state_from_entries,
 )
-from slack_emulator.records import Channel, Message, StoredView
+from slack_emulator.records import Message, StoredView
 from slack_emulator.surfaces import (
     ClientValidationError,
     FoundElement,
@@ -42,7 +40,6 @@ from slack_emulator.surfaces import (
     find_select,
     message_text,
 )
-from slack_emulator.view_methods import MODAL, checked_view, replace_view
 from slack_emulator.web_api import SlackEmulator
 
 __all__ = [
@@ -52,11 +49,6 @@ __all__ = [
     "find_button_labels",
     "message_text",
 ]
-
-# Slack gives up on the app's HTTP answer after 3 s and tells the user it failed.
-ACK_DEADLINE_SECONDS = 3.0
-# The deprecated per-app verification token Slack still puts in every payload.
-VERIFICATION_TOKEN = "emulator-verification-token"
 
 ResultT = TypeVar("ResultT")
 
@@ -114,39 +106,8 @@ class SlackDriver:
         return response
 
     def _note_ack_problems(self, what: str, response: httpx.Response) -> None:
-        if response.status_code != 200:
-            self.interaction_errors.append(f"{what}: app answered HTTP {response.status_code}")
-        elif response.elapsed.total_seconds() > ACK_DEADLINE_SECONDS:
-            self.interaction_errors.append(f"{what}: ack took {response.elapsed}")
-
-    # -- who and where --------------------------------------------------------------
-
-    def _user_json(self, user_id: str) -> dict[str, str]:
-        user = self.emulator.users.get(user_id)
-        if user is None:
-            raise LookupError(f"unknown user {user_id}; add it with emulator.add_user(...)")
-        return {
-            "id": user.id,
-            "username": user.name,
-            "name": user.name,
-            "team_id": self.emulator.team.id,
-        }
-
-    def _common(self, kind: str, user_id: str) -> dict[str, Any]:
-        """The fields every interaction payload starts with, in Slack's order."""
-        return {
-            "type": kind,
-            "user": self._user_json(user_id),
-            "api_app_id": self.emulator.bot.app_id,
-            "token": VERIFICATION_TOKEN,
-        }
-
-    def _team_json(self) -> dict[str, str]:
-        return {"id": self.emulator.team.id, "domain": self.emulator.team.domain}
-
-    @staticmethod
-    def _channel_name(channel: Channel) -> str:
-        return "directmessage" if channel.is_im else channel.name
+        if (problem := ack_problem(what, response)) is not None:
+            self.interaction_errors.append(problem)
 
     # -- slash commands -------------------------------------------------------------
 
@@ -157,7 +118,7 @@ class SlackDriver:
 
         A message in the app's HTTP answer is shown to the user, as Slack shows it.
         """
-        user = self._user_json(user_id)
+        user = payloads.user_json(self.emulator, user_id)
         if channel_id is None:
             channel = self.emulator.dm_channel(user_id)
         else:
@@ -166,81 +127,25 @@ class SlackDriver:
                 raise LookupError(f"unknown channel {channel_id}")
             channel = found
         response_url = self.emulator.mint_response_url(channel.id, user_id, None)
-        fields = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": self.emulator.team.id,
-            "team_domain": self.emulator.team.domain,
-            "channel_id": channel.id,
-            "channel_name": self._channel_name(channel),
-            "user_id": user_id,
-            "user_name": user["name"],
-            "command": command,
-            "text": text,
-            "api_app_id": self.emulator.bot.app_id,
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": self.emulator.issue_trigger(user_id),
-        }
+        fields = payloads.slash_command_fields(
+            self.emulator,
+            user_id,
+            command,
+            text,
+            channel=channel,
+            user_name=user["name"],
+            response_url=response_url,
+        )
         self.sent_payloads.append(dict(fields))
         response = await self.post_signed(
             urlencode(fields), content_type="application/x-www-form-urlencoded"
         )
-        self._show_command_answer(command, channel, user_id, response, response_url)
-        return response
-
-    def _show_command_answer(
-        self,
-        command: str,
-        channel: Channel,
-        user_id: str,
-        response: httpx.Response,
-        response_url: str,
-    ) -> None:
-        reason: str | None
-        if response.status_code != 200:
-            reason = "http_service_error"
-        elif response.elapsed.total_seconds() > ACK_DEADLINE_SECONDS:
-            reason = "operation_timeout"
-        else:
-            reason = self._post_command_ack(channel, user_id, response, response_url)
-        if reason is not None:
-            self.interaction_errors.append(f"{command}: {reason}")
-            self.emulator.append_slackbot_notice(
-                channel.id, user_id, f'{command} failed with the error "{reason}"'
-            )
-
-    def _post_command_ack(
-        self, channel: Channel, user_id: str, response: httpx.Response, response_url: str
-    ) -> str | None:
-        """Show the ack's message, if any; returns the error Slack would show instead."""
-        if not response.content.strip():
-            return None
-        if response.headers.get("content-type", "").startswith("application/json"):
-            body: Any = response.json()
-        else:
-            body = {"text": response.text}
-        if not isinstance(body, dict):
-            return "invalid_response"
-        try:
-            content = parse_message_content(MethodArgs(body))
-        except SlackApiFailure as failure:
-            errors = failure.extra.get("errors", [])
-            self.emulator.record_invalid_payload("slash command ack", body, errors)
-            return failure.error
-        if content.is_empty:
-            return None
-        in_channel = body.get("response_type") == "in_channel"
-        message = self.emulator.append_message(
-            channel.id,
-            text=content.text or "",
-            blocks=content.blocks or [],
-            ephemeral_to=None if in_channel else user_id,
+        problem = show_command_answer(
+            self.emulator, command, channel, user_id, response, response_url
         )
-        # A later replace_original through this command's response_url replaces the ack.
-        target = self.emulator.response_urls.get(response_url.rsplit("/", 1)[-1])
-        if target is not None:
-            target.last_posted = message
-        return None
+        if problem is not None:
+            self.interaction_errors.append(problem)
+        return response
 
     # -- clicks and menus -----------------------------------------------------------
 
@@ -265,62 +170,6 @@ class SlackDriver:
         elif not self.emulator.can_see(user_id, self.emulator.channels[surface.channel]):
             raise LookupError(f"{user_id} cannot see channel {surface.channel}")
         return surface
-
-    def _action_payload(
-        self,
-        user_id: str,
-        surface: Message | StoredView,
-        action: dict[str, Any],
-        inputs: dict[str, str] | None,
-        *,
-        state: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        payload = self._common("block_actions", user_id)
-        if state is None:
-            chosen = None
-            if action.get("type") == "static_select":
-                chosen = (action["block_id"], action["action_id"], action["selected_option"])
-            state = build_state_values(surface, inputs, enforce_client_checks=False, chosen=chosen)
-        trigger_id = self.emulator.issue_trigger(user_id)
-        if isinstance(surface, StoredView):
-            surface.state_values = state
-            view = surface.to_api(self.emulator.team, self.emulator.bot)
-            payload.update(
-                container={"type": "view", "view_id": surface.id},
-                trigger_id=trigger_id,
-                team=self._team_json(),
-                enterprise=None,
-                is_enterprise_install=False,
-                view=view,
-                actions=[action],
-            )
-            return payload
-        channel = self.emulator.channels[surface.channel]
-        payload.update(
-            container={
-                "type": "message",
-                "message_ts": surface.ts,
-                "channel_id": channel.id,
-                "is_ephemeral": surface.is_ephemeral,
-            },
-            trigger_id=trigger_id,
-            team=self._team_json(),
-            enterprise=None,
-            is_enterprise_install=False,
-            channel={"id": channel.id, "name": self._channel_name(channel)},
-        )
-        if not surface.is_ephemeral:
-            # Slack does not include ephemeral messages in the payload.
-            payload["message"] = surface.to_api(self.emulator.team)
-        payload.update(
-            state={"values": state},
-            response_url=self.emulator.mint_response_url(channel.id, user_id, surface),
-            actions=[action],
-        )
-        return payload
-
-    def _action_ts(self) -> str:
-        return f"{self.emulator.clock():.6f}"
 
     async def click(
         self,
@@ -349,8 +198,9 @@ class SlackDriver:
         for key in ("value", "style", "url"):
             if key in found.element:
                 action[key] = found.element[key]
-        action.update(type="button", action_ts=self._action_ts())
-        return await self._post_interaction(self._action_payload(user_id, surface, action, inputs))
+        action.update(type="button", action_ts=payloads.action_ts(self.emulator))
+        payload = payloads.action_payload(self.emulator, user_id, surface, action, inputs)
+        return await self._post_interaction(payload)
 
     async def select(
         self,
@@ -372,8 +222,9 @@ class SlackDriver:
         }
         if "placeholder" in found.element:
             action["placeholder"] = found.element["placeholder"]
-        action["action_ts"] = self._action_ts()
-        return await self._post_interaction(self._action_payload(user_id, surface, action, None))
+        action["action_ts"] = payloads.action_ts(self.emulator)
+        payload = payloads.action_payload(self.emulator, user_id, surface, action, None)
+        return await self._post_interaction(payload)
 
     async def act(
         self,
@@ -396,16 +247,17 @@ class SlackDriver:
         found = find_element(surface, block_id, action_id)
         is_button = found.element.get("type") in ("button", "workflow_button")
         value = None if is_button else element_value(found.element, chosen)
-        action = action_object(found, value, action_ts=self._action_ts())
+        action = action_object(found, value, action_ts=payloads.action_ts(self.emulator))
         state = state_from_entries(
             surface,
             entries,
             enforce_client_checks=False,
             chosen=(block_id, action_id, value) if is_stateful(found) else None,
         )
-        return await self._post_interaction(
-            self._action_payload(user_id, surface, action, None, state=state)
+        payload = payloads.action_payload(
+            self.emulator, user_id, surface, action, None, state=state
         )
+        return await self._post_interaction(payload)
 
     # -- modals ---------------------------------------------------------------------
 
@@ -438,72 +290,13 @@ class SlackDriver:
         return await self._submit(user_id, view)
 
     async def _submit(self, user_id: str, view: StoredView) -> httpx.Response:
-        payload = self._common("view_submission", user_id)
-        payload = {"type": payload.pop("type"), "team": self._team_json(), **payload}
-        payload.update(
-            trigger_id=self.emulator.issue_trigger(user_id),
-            view=view.to_api(self.emulator.team, self.emulator.bot),
-            response_urls=[],
-            is_enterprise_install=False,
-            enterprise=None,
-        )
+        payload = payloads.view_submission_payload(self.emulator, user_id, view)
         response = await self._post_interaction(payload)
         if response.status_code == 200:
-            self._apply_submission_answer(user_id, view, response)
+            problem = apply_submission_answer(self.emulator, user_id, view, response)
+            if problem is not None:
+                self.interaction_errors.append(problem)
         return response
-
-    def _apply_submission_answer(
-        self, user_id: str, view: StoredView, response: httpx.Response
-    ) -> None:
-        stack = self.emulator.open_views(user_id)
-        try:
-            answer: Any = response.json() if response.content.strip() else {}
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            # Slack needs an empty body or a JSON object; anything else fails the submit.
-            self.emulator.record_invalid_payload("view_submission answer", response.text, [])
-            return
-        action = answer.get("response_action")
-        if action is None:
-            self.emulator.set_modal_stack(user_id, stack[:-1])
-        elif action == "clear":
-            self.emulator.set_modal_stack(user_id, [])
-        elif action == "errors":
-            self._show_errors(view, answer.get("errors"))
-        elif action in ("update", "push"):
-            try:
-                payload = checked_view(answer.get("view"), allowed_types=MODAL)
-            except SlackApiFailure as failure:
-                messages = failure.body().get("response_metadata", {}).get("messages", [])
-                self.emulator.record_invalid_payload(f"view_submission {action}", answer, messages)
-                return
-            if action == "update":
-                replace_view(self.emulator, view, payload)
-            elif len(stack) >= MODAL_STACK_LIMIT:
-                self.interaction_errors.append("view_submission push: push_limit_reached")
-            else:
-                pushed = self.emulator.store_view(
-                    user_id, payload, root_view_id=stack[0].id, previous_view_id=view.id
-                )
-                self.emulator.set_modal_stack(user_id, [*stack, pushed])
-        else:
-            self.emulator.record_invalid_payload(
-                "view_submission answer", answer, [f"unknown response_action: {action}"]
-            )
-
-    def _show_errors(self, view: StoredView, errors: Any) -> None:
-        input_ids = {str(b.get("block_id")) for b in view.blocks if b.get("type") == "input"}
-        if not isinstance(errors, dict) or not errors:
-            self.emulator.record_invalid_payload("view_submission errors", errors, ["no errors"])
-            return
-        unknown = sorted(set(errors) - input_ids)
-        if unknown:
-            # Slack can only show an error under an input block; others fail the submit.
-            self.emulator.record_invalid_payload(
-                "view_submission errors", errors, [f"not input block_ids: {unknown}"]
-            )
-        view.errors = {str(key): str(value) for key, value in errors.items()}
 
     async def close_view(self, user_id: str, view_id: str) -> httpx.Response | None:
         """Press the modal's close button; the app hears of it only with notify_on_close."""
@@ -512,13 +305,8 @@ class SlackDriver:
         self.emulator.set_modal_stack(user_id, [])
         if not view.payload.get("notify_on_close"):
             return None
-        payload = self._common("view_closed", user_id)
-        payload.update(
-            team=self._team_json(),
-            view=view.to_api(self.emulator.team, self.emulator.bot),
-            is_cleared=len(stack) > 1,
-            is_enterprise_install=False,
-            enterprise=None,
+        payload = payloads.view_closed_payload(
+            self.emulator, user_id, view, is_cleared=len(stack) > 1
         )
         return await self._post_interaction(payload)
 
@@ -534,28 +322,7 @@ class SlackDriver:
     ) -> httpx.Response:
         """Deliver an Events API `event_callback`; give the same `event_id` and a
         `retry_num` to replay it as one of Slack's retries."""
-        envelope = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": self.emulator.team.id,
-            "context_team_id": self.emulator.team.id,
-            "context_enterprise_id": None,
-            "api_app_id": self.emulator.bot.app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
-            "event_time": int(self.emulator.clock()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": self.emulator.team.id,
-                    "user_id": self.emulator.bot.user_id,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-{secrets.token_urlsafe(24)}",
-        }
+        envelope = payloads.event_envelope(self.emulator, event, event_id=event_id)
         self.sent_payloads.append(envelope)
         headers = {}
         if retry_num is not None:
@@ -568,17 +335,7 @@ class SlackDriver:
 
     async def open_home(self, user_id: str) -> httpx.Response:
         """The user opens the app's Home tab: an `app_home_opened` event."""
-        self._user_json(user_id)
-        event: dict[str, Any] = {
-            "type": "app_home_opened",
-            "user": user_id,
-            "channel": self.emulator.dm_channel(user_id).id,
-            "tab": "home",
-            "event_ts": self._action_ts(),
-        }
-        home = self.emulator.home_view(user_id)
-        if home is not None:
-            event["view"] = home.to_api(self.emulator.team, self.emulator.bot)
+        event = payloads.app_home_opened_event(self.emulator, user_id)
         return await self.send_event(event)
 
     # -- reading what the user sees -------------------------------------------------
