@@ -16,6 +16,7 @@ user or integration code (configurable: `bad_user_error`, `bad_code_error`); a n
 unless `publish` is 1 ("All Autotask Users", visible in the client portal); ticket status 5 is
 Complete; a new ticket needs companyID, title, status and priority, and its contact must
 belong to that company.
+The filter language (operators, groups, the OR cap) lives in `autotask_filters`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -34,39 +35,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from providers.crm.autotask import AutotaskConfig, AutotaskPsa
+from tests.fakes.psa.autotask_filters import QueryError, filter_of, matching
 from tests.fakes.psa.common import FakePsa, StoredContact, StoredNote, StoredTicket
 
 GLOBAL_PREFIX = "/ATServicesRest"  # where AUTOTASK_API_URL points: the zone lookup
 ZONE_PREFIX = "/zone5/ATServicesRest"  # what zoneInformation answers
 MAX_RECORDS = 500
-MAX_OR_CONDITIONS = 500
 DESCRIPTION_MAX = 32000
 NOTE_TYPES = frozenset({1, 2, 3})
 PUBLISH_VALUES = frozenset({1, 2, 4})
 CLIENT_VISIBLE_PUBLISH = 1
 COMPLETE = 5
-
-_OPERATORS = frozenset(
-    {
-        "eq",
-        "noteq",
-        "gt",
-        "gte",
-        "lt",
-        "lte",
-        "beginswith",
-        "endswith",
-        "contains",
-        "exist",
-        "notexist",
-        "in",
-        "notin",
-    }
-)
-
-
-class QueryError(ValueError):
-    pass
 
 
 class FakeAutotask(FakePsa):
@@ -264,7 +243,7 @@ class FakeAutotask(FakePsa):
         if paging is None or not raw:
             return _errors(500, "Object reference not set to an instance of an object.")
         entity, offset, first_body = paging
-        if _filter_of(raw) != _filter_of(first_body.encode()):
+        if filter_of(raw) != filter_of(first_body.encode()):
             return _errors(500, "The paging token does not match this query.")
         return self._answer(request, entity, raw, offset=offset)
 
@@ -282,17 +261,7 @@ class FakeAutotask(FakePsa):
         records = self.entities(entity)
         if records is None:
             raise QueryError(f"Entity {entity} is not queryable.")
-        try:
-            body = json.loads(raw or b"null")
-        except ValueError as exc:
-            raise QueryError("The query body is not JSON.") from exc
-        if not isinstance(body, dict) or not isinstance(body.get("filter"), list):
-            raise QueryError("A query needs a filter.")
-        if not body["filter"]:
-            raise QueryError("A query needs at least one filter condition.")
-        sample = records[0] if records else None
-        matchers = [compile_condition(c, sample) for c in body["filter"]]
-        return [r for r in records if all(m(r) for m in matchers)]
+        return matching(records, raw)
 
     def _answer(self, request: Request, entity: str, raw: bytes, *, offset: int) -> Response:
         try:
@@ -399,105 +368,6 @@ async def running_fake_autotask() -> AsyncIterator[FakeAutotask]:
     fake = FakeAutotask()
     async with fake.serving():
         yield fake
-
-
-# ---- filters -----------------------------------------------------------------------------
-
-Matcher = Callable[[dict[str, Any]], bool]
-
-
-def compile_condition(
-    condition: Any, sample: dict[str, Any] | None, *, or_budget: list[int] | None = None
-) -> Matcher:
-    """One Autotask filter condition as a predicate; unknown operators and fields raise."""
-    budget = or_budget if or_budget is not None else [MAX_OR_CONDITIONS]
-    if not isinstance(condition, dict):
-        raise QueryError("A filter condition must be an object.")
-    op = str(condition.get("op", "")).lower()
-    if op in ("and", "or"):
-        items = condition.get("items")
-        if not isinstance(items, list) or not items:
-            raise QueryError(f"An '{op}' group needs items.")
-        if op == "or":
-            budget[0] -= len(items)
-            if budget[0] < 0:
-                raise QueryError("A query may have at most 500 OR conditions.")
-        parts = [compile_condition(item, sample, or_budget=budget) for item in items]
-        if op == "and":
-            return lambda record: all(part(record) for part in parts)
-        return lambda record: any(part(record) for part in parts)
-    if op not in _OPERATORS:
-        raise QueryError(f"Invalid operator '{condition.get('op')}'.")
-    field = condition.get("field")
-    if not isinstance(field, str):
-        raise QueryError("A filter condition needs a field.")
-    if sample is not None and not any(k.lower() == field.lower() for k in sample):
-        raise QueryError(f"Unable to find {field} in the entity.")
-    expected = condition.get("value")
-    if op not in ("exist", "notexist") and "value" not in condition:
-        raise QueryError(f"Operator '{op}' needs a value.")
-    if op in ("in", "notin") and not isinstance(expected, list):
-        raise QueryError(f"Operator '{op}' needs a list value.")
-
-    def test(record: dict[str, Any]) -> bool:
-        key = next((k for k in record if k.lower() == field.lower()), None)
-        actual = record.get(key) if key is not None else None
-        return _apply(op, actual, expected)
-
-    return test
-
-
-def _apply(op: str, actual: Any, expected: Any) -> bool:
-    if op == "exist":
-        return actual is not None and actual != ""
-    if op == "notexist":
-        return actual is None or actual == ""
-    if op in ("in", "notin"):
-        found = any(_equal(actual, option) for option in expected)
-        return found if op == "in" else not found
-    if op == "eq":
-        return _equal(actual, expected)
-    if op == "noteq":
-        return not _equal(actual, expected)
-    if actual is None:
-        return False
-    if op in ("beginswith", "endswith", "contains"):
-        a, e = str(actual).casefold(), str(expected).casefold()
-        if op == "beginswith":
-            return a.startswith(e)
-        if op == "endswith":
-            return a.endswith(e)
-        return e in a
-    try:
-        if op == "gt":
-            return bool(actual > expected)
-        if op == "gte":
-            return bool(actual >= expected)
-        if op == "lt":
-            return bool(actual < expected)
-        return bool(actual <= expected)
-    except TypeError:
-        return False
-
-
-def _equal(actual: Any, expected: Any) -> bool:
-    if isinstance(actual, str) and isinstance(expected, str):
-        return actual.casefold() == expected.casefold()
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return bool(actual) == bool(expected) and actual is not None
-    if isinstance(actual, int | float) and isinstance(expected, int | float):
-        return float(actual) == float(expected)
-    if isinstance(actual, int) and isinstance(expected, str) and expected.isdigit():
-        return actual == int(expected)
-    return bool(actual == expected)
-
-
-def _filter_of(raw: bytes) -> Any:
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None
-    return body.get("filter") if isinstance(body, dict) else None
 
 
 def _note_json(note: StoredNote) -> dict[str, Any]:
