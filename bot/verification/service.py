@@ -15,30 +15,25 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit import AuditKind, send_detail
+from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.delivery import Attempts, Channel, Providers, SendRetrier
 from bot.errors import RefusalCode, VerificationRefused
 from bot.outbox import OutboxKind
 from bot.ownership import require_agent, require_found, require_open
 from bot.templates import (
-    MessageContext,
     MessageRenderer,
     MessageTemplates,
-    load_templates,
-    render_outgoing,
 )
 from bot.tickets import enqueue_close_note
 from bot.verification.checking import decide_check
-from bot.verification.codes import generate_code, hash_code
 from bot.verification.reports import close_note_facts, supervisor_report
+from bot.verification.reservation import Reservation, SendingKit, reserve_send
 from bot.verification.send_records import (
     edit_flag,
-    edited_destination_detail,
     record_send_failure,
     record_send_success,
 )
-from bot.verification.send_rules import require_send_budget, require_sendable
 from bot.verification.snapshot_builder import build_snapshot
 from bot.verification.snapshots import (
     CheckOutcome,
@@ -84,13 +79,18 @@ class VerificationService:
         self._clock = clock
         # Every configured provider; each workspace's policy picks its own (bring your own).
         self._providers = Providers(sms=sms, email=email)
+        self._sending = SendingKit(
+            providers=self._providers,
+            renderer=renderer,
+            templates=templates,
+            secret_key=secret_key,
+            organisation=organisation,
+            tickets_enabled=tickets_enabled,
+            default_region=default_region,
+        )
         self._retrier = retrier or SendRetrier()
-        self._region = default_region
-        self._renderer = renderer
-        self._templates = templates
         self._key = secret_key
         self._defaults = defaults
-        self._organisation = organisation
         self._outbox_written = outbox_written
         self._tickets_enabled = tickets_enabled
 
@@ -187,7 +187,12 @@ class VerificationService:
                 snapshot=await self.snapshot(verification_id),
                 error=interrupted,
             )
-        send, code, outgoing, show_code = reserved
+        send, code, outgoing, show_code = (
+            reserved.send,
+            reserved.code,
+            reserved.outgoing,
+            reserved.show_code,
+        )
         try:
             attempts = await self._deliver(send, outgoing)
         except Exception:  # anything at all: logged here; the row must not stay "sending"
@@ -247,82 +252,23 @@ class VerificationService:
 
     async def _reserve_send(
         self, verification_id: str, actor: str, channel: Channel, seq: int
-    ) -> tuple[CodeSend, str, SmsMessage | EmailMessage, bool] | None:
-        now = self._clock.now()
+    ) -> Reservation | None:
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
             require_agent(verification, actor)
             require_open(verification)
             if await repo.get_code_send(session=session, verification_id=verification_id, seq=seq):
                 return None
-            policy = await self._policy(session, verification)
-            if seq != verification.sends_count + 1:
-                raise VerificationRefused(
-                    "This card is out of date: use the buttons on the latest card.",
-                    code=RefusalCode.STALE,
-                )
-            destination = await require_sendable(
+            return await reserve_send(
                 session,
                 verification=verification,
-                channel=channel,
-                policy=policy,
-                now=now,
-                tickets_enabled=self._tickets_enabled,
-                default_region=self._region,
-            )
-            provider = self._providers.name_for(
-                channel, sms=policy.sms_provider, email=policy.email_provider
-            )
-            await require_send_budget(
-                session,
-                verification=verification,
+                policy=await self._policy(session, verification),
                 actor=actor,
-                destination=destination,
-                policy=policy,
+                channel=channel,
+                seq=seq,
+                kit=self._sending,
                 now=self._clock.now(),
             )
-            code = generate_code(policy.code_length)
-            send = CodeSend(
-                verification_id=verification_id,
-                seq=seq,
-                channel=channel.value,
-                code_length=policy.code_length,
-                destination=destination,
-                code_hash=hash_code(
-                    key=self._key, verification_id=verification_id, seq=seq, code=code
-                ),
-                provider=provider,
-                created_at=now,
-                expires_at=now + timedelta(seconds=policy.code_ttl_seconds),
-            )
-            session.add(send)
-            verification.sends_count = seq
-            context = MessageContext(
-                code=code,
-                contact_name=verification.contact_name,
-                company=verification.company,
-                agent_name=verification.agent_name,
-                organisation=self._organisation,
-                expiry_minutes=max(policy.code_ttl_seconds // 60, 1),
-            )
-            # The workspace's own templates, as saved when this send was reserved.
-            templates = await load_templates(
-                session=session, team_id=verification.team_id, defaults=self._templates
-            )
-            outgoing, rendering = render_outgoing(self._renderer, templates, send, context)
-            repo.append_audit_event(
-                session=session,
-                team_id=verification.team_id,
-                verification_id=verification_id,
-                actor_user_id=actor,
-                kind=AuditKind.CODE_SEND_REQUESTED,
-                at=now,
-                detail=send_detail(
-                    send, **rendering, **edited_destination_detail(verification, channel)
-                ),
-            )
-            await session.flush()
-            return send, code, outgoing, policy.show_code_to_agent
 
     async def _deliver(
         self, send: CodeSend, outgoing: SmsMessage | EmailMessage
