@@ -458,6 +458,9 @@ async def test_a_verification_stays_on_its_ticket_once_a_code_was_sent(
     async with running_bot(env=fake.env()) as bot:
         card = await open_card(bot, f"#{psa.jane_ticket}")
         await send_sms(bot, card)
+        # The send note settling redraws the card from the relay; let it land first, or that
+        # redraw can replace the refusal's notice before the test reads it.
+        await bot.wait_text(card, "Ticket note: written")
         await bot.driver.click(AGENT, card, "Tag ticket", inputs={TICKET_BOX: second})
         text = await bot.wait_text(card, "stays on that ticket")
         assert f"already sent a code for ticket #{psa.jane_ticket}" in text
