@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -75,6 +76,15 @@ class Settings(BaseSettings):
     pinverify_org_name: str = Field(default="the help desk", min_length=1, max_length=80)
     pinverify_default_region: str = "US"
     pinverify_outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # How long a relay owns an outbox row it is delivering; another replica (or this one,
+    # restarted) takes it over after that. Longer than any Slack or PSA call.
+    pinverify_outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Seconds between two messages to one Slack channel (posts and updates, all replicas).
+    pinverify_slack_channel_interval: float = Field(default=1.2, ge=0.5, le=60)
+    # Supervisors: who sees the figures and may void (a user group), and the digest.
+    pinverify_supervisor_usergroup: str | None = None
+    pinverify_digest: Literal["off", "daily", "weekly"] = "off"
+    pinverify_timezone: str = "UTC"  # what "today" means on Home and when digests close
     # Policy defaults an admin can override per workspace from Slack (issue 5's Settings modal).
     pinverify_require_ticket: bool = False
     pinverify_code_in_ticket_note: CodeInNote = "include"
@@ -164,7 +174,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a channel ID such as C0123ABCD (not a #name)")
         return value
 
-    @field_validator("pinverify_agent_usergroup")
+    @field_validator("pinverify_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/London") from None
+        return value
+
+    @field_validator("pinverify_agent_usergroup", "pinverify_supervisor_usergroup")
     @classmethod
     def _usergroup_id(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"S[A-Z0-9]{6,}", value):

@@ -38,6 +38,11 @@ class ActionId(StrEnum):
     TEMPLATES_TEST_SMS = "templates_test_sms"
     TEMPLATES_TEST_EMAIL = "templates_test_email"
     TEMPLATES_RESET = "templates_reset"
+    # The supervisors' channel and their Home
+    VOID_VERIFICATION = "void_verification"
+    VOID_REASON_INPUT = "void_reason_input"
+    FIGURES_WINDOW = "home_figures_window"
+    DOWNLOAD_AUDIT = "home_download_audit"
 
 
 class BlockId(StrEnum):
@@ -60,6 +65,8 @@ class BlockId(StrEnum):
     DESTINATION_VALUE = "destination_value"
     EDIT_REASON = "edit_reason"
     EDIT_DESTINATION = "edit_destination"
+    VOID_REASON = "void_reason"
+    FIGURES = "home_figures"
 
 
 class CallbackId(StrEnum):
@@ -67,6 +74,7 @@ class CallbackId(StrEnum):
     EDIT_TEMPLATES = "edit_templates"
     EDIT_DESTINATION = "edit_destination"
     SETTINGS = "workspace_settings"
+    VOID_VERIFICATION = "void_verification_modal"
 
 
 class SettingsField(StrEnum):
@@ -86,6 +94,8 @@ class SettingsField(StrEnum):
     SMS_PROVIDER = "set_sms_provider"
     EMAIL_PROVIDER = "set_email_provider"
     SMS_ALLOWED_COUNTRIES = "set_sms_allowed_countries"
+    SUPERVISOR_USERGROUP = "set_supervisor_usergroup"
+    DIGEST = "set_digest"
 
     @property
     def form_field(self) -> str:
@@ -113,3 +123,5 @@ class ButtonLabel(StrEnum):
     RESET_TEMPLATES = "Reset to default"
     EDIT_TEMPLATES = "Edit PIN templates"
     SETTINGS = "Settings"
+    VOID = "Void"
+    DOWNLOAD_AUDIT = "Download audit log"

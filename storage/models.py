@@ -10,12 +10,19 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Index,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlmodel import Field, SQLModel
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table (for dialect-specific INSERT … ON CONFLICT)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -61,6 +68,8 @@ class WorkspacePolicy(SQLModel, table=True):
     sms_provider: str | None = Field(default=None, max_length=32)
     email_provider: str | None = Field(default=None, max_length=32)
     sms_allowed_countries: str | None = Field(default=None, max_length=200)  # "US,CA"
+    supervisor_usergroup: str | None = Field(default=None, max_length=32)
+    digest: str | None = Field(default=None, max_length=8)  # off | daily | weekly
     updated_by: str | None = Field(default=None, max_length=32)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
@@ -173,9 +182,12 @@ class CodeSend(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only record of every step; the migration forbids UPDATE and DELETE."""
+    """Append-only record of every step; the migration forbids UPDATE, and DELETE except by a
+    retention purge (storage/audit_chain.py). Each workspace's events form a hash chain:
+    `seq` counts them, `prev_hash` is the hash of event seq-1, `hash` covers this one."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("team_id", "seq", name="uq_audit_events_chain"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
@@ -184,6 +196,45 @@ class AuditEvent(SQLModel, table=True):
     kind: str = Field(max_length=48)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(sa_type=UtcDateTime)
+    seq: int | None = Field(default=None)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The last link of each workspace's audit chain: locked to append, read to verify."""
+
+    __tablename__ = "audit_chain_heads"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    seq: int = 0
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement that events up to `through_seq` (ending in `through_hash`) were
+    purged on purpose: what remains still verifies from here."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    through_seq: int
+    through_hash: str = Field(max_length=64)
+    purged_count: int
+    purged_before: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    signature: str = Field(max_length=64)
+
+
+class AuditPurgePermit(SQLModel, table=True):
+    """Exists only inside a purge transaction: the append-only trigger lets DELETE through
+    for events at or below `through_seq` of this workspace, and nothing else."""
+
+    __tablename__ = "audit_purge_permits"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    through_seq: int
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -197,11 +248,17 @@ class OutboxMessage(SQLModel, table=True):
     dedupe_key: str = Field(max_length=200, unique=True)
     verification_id: str | None = Field(default=None, max_length=32, index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    # pending -> delivered
+    # pending -> delivered (a coalesced row goes back to pending when its payload changes)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Who holds the lease: an outcome is recorded only by the claim that still holds it.
+    claim_token: str | None = Field(default=None, max_length=32)
+    # Bumped each time a coalesced row's payload is replaced; delivered only if unchanged.
+    revision: int = 0
+    # Rows sharing a pace key (a Slack channel) are delivered at most one per interval.
+    pace_key: str | None = Field(default=None, max_length=64, index=True)
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UtcDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -232,3 +289,35 @@ class MessageTemplateSet(SQLModel, table=True):
     email_html: str | None = Field(default=None, sa_type=Text)
     updated_by: str = Field(max_length=32)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SlackPacing(SQLModel, table=True):
+    """When the next message may go to a pace key (a Slack channel), shared by replicas."""
+
+    __tablename__ = "slack_pacing"
+
+    key: str = Field(primary_key=True, max_length=64)
+    next_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SupervisorMessage(SQLModel, table=True):
+    """The live message a verification has in the supervisors' channel, once posted."""
+
+    __tablename__ = "supervisor_messages"
+
+    verification_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    posted_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ChannelThread(SQLModel, table=True):
+    """A standing thread the app keeps in a channel (e.g. settings announcements)."""
+
+    __tablename__ = "channel_threads"
+
+    channel: str = Field(primary_key=True, max_length=32)
+    purpose: str = Field(primary_key=True, max_length=32)
+    ts: str = Field(max_length=32)
+    created_at: datetime = Field(sa_type=UtcDateTime)

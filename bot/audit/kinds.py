@@ -20,6 +20,7 @@ class AuditKind(StrEnum):
     CODE_EXPIRED = "code_expired"
     VERIFICATION_LOCKED = "verification_locked"
     VERIFICATION_CLOSED = "verification_closed"
+    VERIFICATION_VOIDED = "verification_voided"  # by a supervisor, with a reason
     DESTINATION_EDITED = "destination_edited"
     DESTINATION_EDIT_REFUSED = "destination_edit_refused"
     # tickets (bot/tickets)
@@ -32,3 +33,6 @@ class AuditKind(StrEnum):
     TEMPLATE_TEST_FAILED = "template_test_failed"
     # refusals (bot/workspace/roles)
     ACCESS_REFUSED = "access_refused"
+    # the audit trail itself (bot/audit)
+    AUDIT_EXPORTED = "audit_exported"  # who downloaded which period, from App Home
+    AUDIT_PURGED = "audit_purged"  # a retention purge, with its signed checkpoint

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.audit import AuditKind, send_detail
+from bot.changes import NoWatcher, VerificationWatcher
 from bot.clock import Clock
 from bot.masking import BULLETS, mask_email
 from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
@@ -37,9 +38,12 @@ class AppliedStatus:
 
 
 class DeliveryTracker:
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, watcher: VerificationWatcher | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._watcher: VerificationWatcher = watcher or NoWatcher()
 
     async def apply(self, status: DeliveryStatus) -> AppliedStatus | None:
         """Record `status` on its send; None when it is unknown, stale or a repeat."""
@@ -82,6 +86,9 @@ class DeliveryTracker:
                     reason=send.delivery_error,
                     provider_message_id=send.provider_message_id,
                 ),
+            )
+            await self._watcher.changed(
+                session, verification, event=AuditKind.CODE_DELIVERY_STATUS, now=now, seq=send.seq
             )
             return AppliedStatus(send.verification_id, send.seq, status.state)
 

@@ -1,19 +1,25 @@
 """The transactional outbox: what must leave the building (ticket notes, channel posts), its
-kinds, their typed payloads, and the relay that delivers them at least once."""
+kinds, their typed payloads, and the relay that delivers them at least once, paced per
+channel and coalesced where only the newest state matters."""
 
 from __future__ import annotations
 
-from bot.outbox.kinds import OutboxKind
+from bot.outbox.kinds import AlertKind, OutboxKind, channel_pace_key
 from bot.outbox.payloads import (
+    DigestRow,
+    LiveReport,
     NoteFailing,
     PolicyAnnouncement,
     SettingChangeLine,
+    SupervisorAlert,
+    SupervisorDigest,
     SupervisorReport,
     TicketNote,
 )
 from bot.outbox.relay import (
     Deliverer,
     DeliveryDeferred,
+    DeliveryPostponed,
     OutboxAttempt,
     OutboxDraft,
     OutboxHandler,
@@ -21,8 +27,12 @@ from bot.outbox.relay import (
 )
 
 __all__ = [
+    "AlertKind",
     "Deliverer",
     "DeliveryDeferred",
+    "DeliveryPostponed",
+    "DigestRow",
+    "LiveReport",
     "NoteFailing",
     "OutboxAttempt",
     "OutboxDraft",
@@ -31,6 +41,9 @@ __all__ = [
     "OutboxRelay",
     "PolicyAnnouncement",
     "SettingChangeLine",
+    "SupervisorAlert",
+    "SupervisorDigest",
     "SupervisorReport",
     "TicketNote",
+    "channel_pace_key",
 ]

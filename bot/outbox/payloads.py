@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.outbox.kinds import OutboxKind
+from bot.outbox.kinds import AlertKind, OutboxKind
 
 
 class OutboxPayload(BaseModel):
@@ -29,7 +29,8 @@ class OutboxPayload(BaseModel):
 
 
 class SupervisorReport(OutboxPayload):
-    """A closed verification, as the supervisors' post shows it: masked, no code."""
+    """A closed verification, as the supervisors' post showed it before the live message
+    (rows written before migration 0006): masked, no code."""
 
     channel: str
     verification_id: str
@@ -48,6 +49,88 @@ class SupervisorReport(OutboxPayload):
     closed_at: datetime | None
     destination_edited: bool = False
     edit_reason: str | None = None
+
+
+class LiveReport(OutboxPayload):
+    """A verification as its live message in the supervisors' channel shows it now: masked,
+    never a code. The row is coalesced: each change replaces the payload."""
+
+    channel: str
+    team_id: str
+    verification_id: str
+    contact_name: str
+    company: str
+    agent_user_id: str
+    stage: str  # bot.supervision.LiveStage
+    method: Literal["sms", "email"] | None = None
+    masked_destination: str | None = None
+    delivery_note: str | None = None  # the provider's reason when undelivered / failed
+    failed_checks: int = 0
+    max_attempts: int = 0
+    sends: int = 0
+    max_sends: int = 0
+    ticket_number: str | None = None
+    ticket_url: str | None = None
+    destination_edited: bool = False
+    edit_reason: str | None = None
+    check: str = ""
+    verified: bool = False
+    outcome: str | None = None  # completed | incomplete | voided, once closed
+    voided_by: str | None = None
+    opened_at: datetime
+    code_sent_at: datetime | None = None
+    verified_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.outcome is None
+
+
+class SupervisorAlert(OutboxPayload):
+    """A risk event, told as a reply in the verification's live thread (masked, no code).
+    The supervisors' user group, if any, is looked up when it is delivered."""
+
+    channel: str
+    verification_id: str
+    alert: AlertKind
+    contact_name: str
+    company: str = ""
+    agent_user_id: str | None = None
+    actor_user_id: str | None = None  # who did it, when not the agent (a void)
+    failed_checks: int = 0
+    max_attempts: int = 0
+    masked_destination: str | None = None
+    reason: str | None = None  # a provider's reason, an edit or void reason, a note's error
+    contact_failures: int = 0  # repeated failures: wrong codes for the contact in 24 h
+    contact_verifications: int = 0  # ... across this many verifications
+
+
+class DigestRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str  # an agent's user id, a company name, or a day (YYYY-MM-DD)
+    verifications: int = 0
+    completed_verified: int = 0
+    completed_unverified: int = 0
+    incomplete: int = 0
+    lockouts: int = 0
+    destination_edits: int = 0
+    median_seconds_to_verify: float | None = None
+
+
+class SupervisorDigest(OutboxPayload):
+    """The daily or weekly figures for the supervisors' channel, with what the chart draws."""
+
+    channel: str
+    team_id: str
+    period: Literal["daily", "weekly"]
+    starts: datetime
+    ends: datetime
+    totals: DigestRow
+    by_day: tuple[DigestRow, ...]
+    by_agent: tuple[DigestRow, ...]
+    by_company: tuple[DigestRow, ...]
 
 
 class TicketNote(OutboxPayload):
@@ -92,10 +175,14 @@ class PolicyAnnouncement(OutboxPayload):
     actor_user_id: str
     changes: tuple[SettingChangeLine, ...]
     subject: Literal["settings", "templates"] = "settings"
+    team_id: str | None = None  # whose supervisors' group to mention (None: nobody)
 
 
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     OutboxKind.SUPERVISOR_POST: SupervisorReport,
+    OutboxKind.SUPERVISOR_LIVE: LiveReport,
+    OutboxKind.SUPERVISOR_ALERT: SupervisorAlert,
+    OutboxKind.SUPERVISOR_DIGEST: SupervisorDigest,
     OutboxKind.TICKET_NOTE: TicketNote,
     OutboxKind.NOTE_FAILING: NoteFailing,
     OutboxKind.POLICY_ANNOUNCEMENT: PolicyAnnouncement,

@@ -1,8 +1,13 @@
 """The outbox relay: delivers rows written alongside state changes, at least once.
 
-A row is leased (claimed_until) before delivery so a crashed relay's work is picked up again
-after the lease; on PostgreSQL replicas share the table with FOR UPDATE SKIP LOCKED.
+A row is leased (claimed_until, under a claim token) before delivery so a crashed relay's
+work is picked up again after the lease; on PostgreSQL replicas share the table with FOR
+UPDATE SKIP LOCKED. An outcome is recorded only by the claim that still holds the lease: a
+relay whose lease ran out never overwrites the replica that took the row over.
 Failures back off exponentially with full jitter, and a vendor's Retry-After wins when longer.
+Rows with a pace key (a Slack channel) go out at most one per `pace_interval` per key, across
+replicas (the slot is a database row); a coalesced row (`revision`) that changed while it was
+being delivered is delivered again with its newest payload.
 Nothing is ever dropped: a row stays pending until it is delivered. Payloads are never logged
 (a ticket note may carry the code).
 """
@@ -37,6 +42,9 @@ class OutboxAttempt:
     verification_id: str | None
     payload: dict[str, Any]
     attempts: int  # failed tries before this one; 0 means nothing can have reached the target
+    claim_token: str = ""
+    revision: int = 0
+    pace_key: str | None = None
 
     @property
     def first(self) -> bool:
@@ -51,6 +59,7 @@ class OutboxDraft:
     dedupe_key: str
     payload: dict[str, Any]
     verification_id: str | None = None
+    pace_key: str | None = None
 
 
 @runtime_checkable
@@ -77,6 +86,15 @@ class DeliveryDeferred(Exception):
         self.retry_after = retry_after
 
 
+class DeliveryPostponed(Exception):
+    """Not a failure: the row must wait (e.g. for the message it replies to); the relay
+    tries again after `seconds` without counting an attempt."""
+
+    def __init__(self, reason: str, *, seconds: float) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 @dataclass(frozen=True)
 class Backoff:
     base_seconds: float = 2.0
@@ -101,6 +119,7 @@ class OutboxRelay:
         lease: timedelta = timedelta(seconds=60),
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
+        pace_interval: timedelta = timedelta(seconds=1.2),
     ) -> None:
         self._db = db
         self._clock = clock
@@ -110,7 +129,9 @@ class OutboxRelay:
         self._lease = lease
         self._backoff = backoff or Backoff()
         self._rng = rng or random.Random()
+        self._pace_interval = pace_interval
         self._wake = asyncio.Event()
+        self.lost_leases = 0  # outcomes not recorded because another claim took the row
 
     def kick(self) -> None:
         """Deliver soon: something was just written to the outbox."""
@@ -125,25 +146,47 @@ class OutboxRelay:
         """
         delivered = 0
         for _ in range(self._batch_size):
-            async with self._db.transaction() as session:
-                claimed = await repo.claim_outbox_messages(
-                    session=session, now=self._clock.now(), lease=self._lease, limit=1
-                )
-            if not claimed:
+            attempt = await self._claim_one()
+            if attempt is None:
                 break
+            if attempt is _PACED:
+                continue
+            if await self._deliver_one(attempt):
+                delivered += 1
+        return delivered
+
+    async def _claim_one(self) -> OutboxAttempt | None:
+        """Claim the next due row (and its pace slot, in the same transaction)."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            claimed = await repo.claim_outbox_messages(
+                session=session, now=now, lease=self._lease, limit=1
+            )
+            if not claimed:
+                return None
             message = claimed[0]
-            assert message.id is not None
-            attempt = OutboxAttempt(
+            assert message.id is not None and message.claim_token is not None
+            if message.pace_key is not None:
+                opens = await repo.reserve_pace_slot(
+                    session=session, key=message.pace_key, now=now, interval=self._pace_interval
+                )
+                if opens is not None:
+                    # Another replica took this key's slot between the claim and here.
+                    message.next_attempt_at = opens
+                    message.claimed_until = None
+                    message.claim_token = None
+                    return _PACED
+            return OutboxAttempt(
                 message_id=message.id,
                 kind=message.kind,
                 dedupe_key=message.dedupe_key,
                 verification_id=message.verification_id,
                 payload=dict(message.payload),
                 attempts=message.attempts,
+                claim_token=message.claim_token,
+                revision=message.revision,
+                pace_key=message.pace_key,
             )
-            if await self._deliver_one(attempt):
-                delivered += 1
-        return delivered
 
     async def _deliver_one(self, attempt: OutboxAttempt) -> bool:
         message_id, kind = attempt.message_id, attempt.kind
@@ -157,6 +200,18 @@ class OutboxRelay:
                 await handler.deliver(attempt)
             else:
                 await deliverer(attempt.payload)  # type: ignore[operator]
+        except DeliveryPostponed as exc:
+            async with self._db.transaction() as session:
+                held = await repo.schedule_outbox_retry(
+                    session=session,
+                    message_id=message_id,
+                    claim_token=attempt.claim_token,
+                    at=self._clock.now() + timedelta(seconds=exc.seconds),
+                    error=None,
+                    count_attempt=False,
+                )
+            self._note_lease(held, attempt)
+            return False
         except DeliveryDeferred as exc:
             error, retry_after = str(exc), exc.retry_after
         except Exception as exc:
@@ -173,24 +228,39 @@ class OutboxRelay:
                 error = f"internal error ({type(exc).__name__})"
         else:
             async with self._db.transaction() as session:
-                await repo.mark_outbox_delivered(
-                    session=session, message_id=message_id, at=self._clock.now()
+                held = await repo.mark_outbox_delivered(
+                    session=session,
+                    message_id=message_id,
+                    claim_token=attempt.claim_token,
+                    revision=attempt.revision,
+                    at=self._clock.now(),
                 )
-            await self._settled(handler, attempt, None)
-            return True
+            self._note_lease(held, attempt)
+            if held:
+                await self._settled(handler, attempt, None)
+            return held
         delay = self._backoff.delay(attempt.attempts, self._rng, retry_after)
         log.warning(
             "outbox delivery deferred",
             extra={"outbox_id": message_id, "kind": kind, "retry_in": round(delay, 1)},
         )
         async with self._db.transaction() as session:
-            await repo.schedule_outbox_retry(
+            held = await repo.schedule_outbox_retry(
                 session=session,
                 message_id=message_id,
+                claim_token=attempt.claim_token,
                 at=self._clock.now() + timedelta(seconds=delay),
                 error=error,
             )
-            drafts = handler.escalate(attempt, error=error) if handler is not None else []
+            if retry_after and attempt.pace_key is not None:
+                # Slack said "slow down" for this channel: every row bound there waits too,
+                # instead of each finding out with its own 429.
+                await repo.hold_pace_key(
+                    session=session,
+                    key=attempt.pace_key,
+                    until=self._clock.now() + timedelta(seconds=retry_after),
+                )
+            drafts = handler.escalate(attempt, error=error) if handler and held else []
             for draft in drafts:
                 repo.add_outbox_message(
                     session=session,
@@ -199,9 +269,20 @@ class OutboxRelay:
                     payload=draft.payload,
                     verification_id=draft.verification_id,
                     at=self._clock.now(),
+                    pace_key=draft.pace_key,
                 )
-        await self._settled(handler, attempt, error)
+        self._note_lease(held, attempt)
+        if held:
+            await self._settled(handler, attempt, error)
         return False
+
+    def _note_lease(self, held: bool, attempt: OutboxAttempt) -> None:
+        if not held:
+            self.lost_leases += 1
+            log.warning(
+                "outbox lease lost: another relay owns the row; outcome not recorded",
+                extra={"outbox_id": attempt.message_id, "kind": attempt.kind},
+            )
 
     @staticmethod
     async def _settled(
@@ -227,3 +308,9 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
             self._wake.clear()
+
+
+# `_claim_one`'s answer when the row it claimed had to wait for its pace slot.
+_PACED = OutboxAttempt(
+    message_id=-1, kind="", dedupe_key="", verification_id=None, payload={}, attempts=0
+)

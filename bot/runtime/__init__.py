@@ -7,6 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from slack_bolt.async_app import AsyncApp
@@ -37,13 +38,21 @@ from bot.runtime.vendors import (
     webhook_urls,
 )
 from bot.settings import Settings
+from bot.supervision import (
+    AlertHandler,
+    AnnouncementHandler,
+    LiveMessageHandler,
+    PostingTools,
+    SupervisionWatcher,
+)
 from bot.templates import MessageRenderer, TemplateService, default_templates
 from bot.tickets import TicketNoteHandler, TicketService
 from bot.verification import DestinationEditor, VerificationService
 from bot.workspace import Policy, Roles, WorkspaceService
 from commands.card.listeners import card_redrawer
 from commands.posts.notices import note_failing_deliverer
-from commands.posts.supervisors import announcement_deliverer, supervisor_deliverer
+from commands.posts.slack_channel import SlackSupervisorChannel
+from commands.posts.supervisors import supervisor_deliverer
 from commands.slack_directory import SlackWorkspaceDirectory
 from commands.webhooks.routes import webhook_routes
 from storage.db import Database, make_engine
@@ -119,6 +128,7 @@ async def open_runtime(
         renderer = MessageRenderer()
         templates = default_templates()
         policy_defaults = Policy.from_settings(settings)
+        watcher = SupervisionWatcher(defaults=policy_defaults, outbox_written=lambda: relay.kick())
         verifications = VerificationService(
             db=db,
             clock=clock,
@@ -133,6 +143,7 @@ async def open_runtime(
             tickets_enabled=contacts.supports_tickets,
             retrier=SendRetrier(sleep=sleep) if sleep is not None else SendRetrier(),
             default_region=settings.pinverify_default_region,
+            watcher=watcher,
         )
         deliverers: dict[str, Deliverer | OutboxHandler] = {
             OutboxKind.TICKET_NOTE: TicketNoteHandler(
@@ -143,14 +154,24 @@ async def open_runtime(
         }
         if relay_client is not None:
             # The relay schedules its own retries from Retry-After; no sleeping in the client.
+            posting = PostingTools(
+                db=db,
+                clock=clock,
+                slack=SlackSupervisorChannel(relay_client),
+                defaults=policy_defaults,
+            )
             deliverers[OutboxKind.SUPERVISOR_POST] = supervisor_deliverer(relay_client)
+            deliverers[OutboxKind.SUPERVISOR_LIVE] = LiveMessageHandler(posting)
+            deliverers[OutboxKind.SUPERVISOR_ALERT] = AlertHandler(posting)
             deliverers[OutboxKind.NOTE_FAILING] = note_failing_deliverer(relay_client)
-            deliverers[OutboxKind.POLICY_ANNOUNCEMENT] = announcement_deliverer(relay_client)
+            deliverers[OutboxKind.POLICY_ANNOUNCEMENT] = AnnouncementHandler(posting)
         relay = OutboxRelay(
             db=db,
             clock=clock,
             deliverers=deliverers,
             poll_seconds=settings.pinverify_outbox_poll_seconds,
+            lease=timedelta(seconds=settings.pinverify_outbox_lease_seconds),
+            pace_interval=timedelta(seconds=settings.pinverify_slack_channel_interval),
         )
         roles = Roles(
             directory=SlackWorkspaceDirectory(client) if client else None,
@@ -203,7 +224,7 @@ async def open_runtime(
             )
         webhooks = webhook_routes(
             deps,
-            DeliveryTracker(db=db, clock=clock),
+            DeliveryTracker(db=db, clock=clock, watcher=watcher),
             client,
             report_endpoints(settings, key),
         )

@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.delivery import Channel, Providers, sms_refusal
 from bot.errors import TemplateTestRefused, VerificationRefused
 from bot.masking import mask_destination
-from bot.outbox import OutboxKind, PolicyAnnouncement, SettingChangeLine
+from bot.outbox import OutboxKind, PolicyAnnouncement, SettingChangeLine, channel_pace_key
 from bot.templates.rendering import MessageRenderer, MessageTemplates, TemplateField
 from bot.templates.validation import TemplateCheck, check_templates, sample_context
 from bot.workspace import Policy, load_policy
@@ -348,9 +348,14 @@ class TemplateService:
             kind=OutboxKind.POLICY_ANNOUNCEMENT,
             dedupe_key=f"{OutboxKind.POLICY_ANNOUNCEMENT}:templates:{uuid.uuid4().hex}",
             payload=PolicyAnnouncement(
-                channel=channel, actor_user_id=actor, changes=lines, subject="templates"
+                channel=channel,
+                actor_user_id=actor,
+                changes=lines,
+                subject="templates",
+                team_id=team_id,
             ).to_row(),
             at=at,
+            pace_key=channel_pace_key(channel),
         )
         return True
 

@@ -17,12 +17,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import (
+    AlertKind,
     DeliveryDeferred,
     NoteFailing,
     OutboxAttempt,
     OutboxDraft,
     OutboxKind,
+    SupervisorAlert,
     TicketNote,
+    channel_pace_key,
 )
 from bot.tickets.note_text import CloseNoteFacts, SendNoteFacts, close_note, send_note
 from bot.workspace import Policy
@@ -214,20 +217,25 @@ class TicketNoteHandler:
                 verification_id=attempt.verification_id,
             )
         ]
-        if note.supervisor_channel:
-            to_supervisors = notice.model_copy(
-                update={
-                    "channel": note.supervisor_channel,
-                    "audience": "supervisors",
-                    "agent_user_id": note.agent_user_id,
-                }
+        if note.supervisor_channel and attempt.verification_id is not None:
+            # The supervisors hear it in the verification's live thread.
+            alert = SupervisorAlert(
+                channel=note.supervisor_channel,
+                verification_id=attempt.verification_id,
+                alert=AlertKind.NOTE_FAILING,
+                contact_name=note.contact_name,
+                agent_user_id=note.agent_user_id,
+                reason=f"ticket #{note.ticket_number or '?'} failed {self._alert_after} "
+                f"times: {error}",
             )
             drafts.append(
                 OutboxDraft(
-                    kind=OutboxKind.NOTE_FAILING,
-                    dedupe_key=f"{OutboxKind.NOTE_FAILING}:supervisors:{attempt.dedupe_key}",
-                    payload=to_supervisors.to_row(),
+                    kind=OutboxKind.SUPERVISOR_ALERT,
+                    dedupe_key=f"{OutboxKind.SUPERVISOR_ALERT}:{attempt.verification_id}:"
+                    f"{AlertKind.NOTE_FAILING}:{attempt.dedupe_key}",
+                    payload=alert.to_row(),
                     verification_id=attempt.verification_id,
+                    pace_key=channel_pace_key(note.supervisor_channel),
                 )
             )
         return drafts

@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 from bot.verification.destinations import MAX_REASON_CHARS, DestinationEditor, EditField, EditForm
+from bot.verification.history import ContactHistory, contact_history
 from bot.verification.service import VerificationService
+from bot.verification.snapshot_builder import build_snapshot
 from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
 from bot.verification.states import Outcome, SendStatus, VerificationState
 
 __all__ = [
     "MAX_REASON_CHARS",
+    "ContactHistory",
     "DestinationEditor",
     "EditField",
     "EditForm",
@@ -26,4 +29,6 @@ __all__ = [
     "VerificationService",
     "VerificationSnapshot",
     "VerificationState",
+    "build_snapshot",
+    "contact_history",
 ]

@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditKind
+from bot.changes import NoWatcher, VerificationWatcher
 from bot.clock import Clock
 from bot.delivery import Attempts, Channel, Providers, SendRetrier
 from bot.errors import RefusalCode, VerificationRefused
-from bot.outbox import OutboxKind
 from bot.ownership import require_agent, require_found, require_open
 from bot.templates import (
     MessageRenderer,
@@ -27,7 +27,7 @@ from bot.templates import (
 )
 from bot.tickets import enqueue_close_note
 from bot.verification.checking import decide_check
-from bot.verification.reports import close_note_facts, supervisor_report
+from bot.verification.reports import close_note_facts
 from bot.verification.reservation import Reservation, SendingKit, reserve_send
 from bot.verification.send_records import (
     edit_flag,
@@ -74,8 +74,11 @@ class VerificationService:
         tickets_enabled: bool = False,
         retrier: SendRetrier | None = None,
         default_region: str = "US",
+        watcher: VerificationWatcher | None = None,
     ) -> None:
         self._db = db
+        # Told of every change inside its transaction (supervision's live message, alerts).
+        self._watcher: VerificationWatcher = watcher or NoWatcher()
         self._clock = clock
         # Every configured provider; each workspace's policy picks its own (bring your own).
         self._providers = Providers(sms=sms, email=email)
@@ -259,7 +262,8 @@ class VerificationService:
             require_open(verification)
             if await repo.get_code_send(session=session, verification_id=verification_id, seq=seq):
                 return None
-            return await reserve_send(
+            now = self._clock.now()
+            reservation = await reserve_send(
                 session,
                 verification=verification,
                 policy=await self._policy(session, verification),
@@ -267,8 +271,17 @@ class VerificationService:
                 channel=channel,
                 seq=seq,
                 kit=self._sending,
-                now=self._clock.now(),
+                now=now,
             )
+            await self._watcher.changed(
+                session,
+                verification,
+                event=AuditKind.CODE_SEND_REQUESTED,
+                now=now,
+                actor_user_id=actor,
+                seq=seq,
+            )
+            return reservation
 
     async def _deliver(
         self, send: CodeSend, outgoing: SmsMessage | EmailMessage
@@ -304,6 +317,15 @@ class VerificationService:
                 attempts=attempts,
                 now=now,
             )
+            await self._watcher.changed(
+                session,
+                verification,
+                event=AuditKind.CODE_SEND_UNCONFIRMED
+                if message_id is None
+                else AuditKind.CODE_SENT,
+                now=now,
+                seq=send.seq,
+            )
         if noted:
             self._outbox_written()
 
@@ -323,6 +345,9 @@ class VerificationService:
                 error=error,
                 attempts=attempts,
                 now=now,
+            )
+            await self._watcher.changed(
+                session, verification, event=AuditKind.CODE_SEND_FAILED, now=now, seq=send.seq
             )
 
     # --- check ------------------------------------------------------------------------------
@@ -367,6 +392,13 @@ class VerificationService:
                         "max_attempts": verification.max_attempts,
                     },
                 )
+                await self._watcher.changed(
+                    session,
+                    verification,
+                    event=decision.event,
+                    now=now,
+                    actor_user_id=actor_user_id,
+                )
             await session.flush()
             snapshot = await self._snapshot(session, verification, policy)
             return CheckOutcome(result=decision.result, notice=decision.notice, snapshot=snapshot)
@@ -376,10 +408,24 @@ class VerificationService:
     async def close(
         self, *, verification_id: str, actor_user_id: str, outcome: Outcome
     ) -> CloseOutcome:
+        """The agent's Completed / Incomplete."""
+        if outcome is Outcome.VOIDED:
+            raise ValueError("a verification is voided with void(), by a supervisor")
+        return await self._close(verification_id, actor_user_id, outcome, reason=None)
+
+    async def void(self, *, verification_id: str, actor_user_id: str, reason: str) -> CloseOutcome:
+        """A supervisor voids an open verification (the caller checked the role): it closes
+        as Voided, its codes are voided, and everyone watching is told who did it and why."""
+        return await self._close(verification_id, actor_user_id, Outcome.VOIDED, reason=reason)
+
+    async def _close(
+        self, verification_id: str, actor_user_id: str, outcome: Outcome, *, reason: str | None
+    ) -> CloseOutcome:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
-            require_agent(verification, actor_user_id)
+            if outcome is not Outcome.VOIDED:
+                require_agent(verification, actor_user_id)
             policy = await self._policy(session, verification)
             if not await repo.close_verification(
                 session=session, verification_id=verification_id, outcome=outcome.value, at=now
@@ -400,16 +446,18 @@ class VerificationService:
             await repo.void_code_sends(
                 session=session, verification_id=verification_id, status=SendStatus.VOIDED
             )
+            voided = outcome is Outcome.VOIDED
             repo.append_audit_event(
                 session=session,
                 team_id=verification.team_id,
                 verification_id=verification_id,
                 actor_user_id=actor_user_id,
-                kind=AuditKind.VERIFICATION_CLOSED,
+                kind=AuditKind.VERIFICATION_VOIDED if voided else AuditKind.VERIFICATION_CLOSED,
                 at=now,
                 detail={
                     "outcome": outcome.value,
                     "check": snapshot.check_summary,
+                    **({"reason": reason} if voided else {}),
                     **edit_flag(snapshot.destination_edited, snapshot.edit_reason),
                 },
             )
@@ -420,16 +468,15 @@ class VerificationService:
                 policy=policy,
                 at=now,
             )
-            if policy.supervisor_channel:
-                repo.add_outbox_message(
-                    session=session,
-                    kind=OutboxKind.SUPERVISOR_POST,
-                    dedupe_key=f"{OutboxKind.SUPERVISOR_POST}:{verification_id}",
-                    verification_id=verification_id,
-                    payload=supervisor_report(snapshot, channel=policy.supervisor_channel).to_row(),
-                    at=now,
-                )
-        if policy.supervisor_channel or noted:
+            await self._watcher.changed(
+                session,
+                verification,
+                event=AuditKind.VERIFICATION_VOIDED if voided else AuditKind.VERIFICATION_CLOSED,
+                now=now,
+                actor_user_id=actor_user_id,
+                reason=reason,
+            )
+        if noted:
             self._outbox_written()
         return CloseOutcome(already_closed=False, snapshot=await self.snapshot(verification_id))
 

@@ -10,6 +10,7 @@ from bot.delivery import Channel
 from bot.masking import mask_destination, mask_email, mask_phone
 from bot.tickets import ticket_snapshot
 from bot.verification.destinations import destination_edited
+from bot.verification.history import contact_history
 from bot.verification.snapshots import SendSnapshot, VerificationSnapshot
 from bot.verification.states import Outcome, SendStatus, VerificationState
 from bot.workspace import Policy
@@ -82,4 +83,9 @@ async def build_snapshot(
         phone_edited=verification.phone_edited,
         email_edited=verification.email_edited,
         edits_allowed=policy.allow_destination_edits,
+        history=None
+        if verification.outcome is not None
+        else await contact_history(
+            session, verification=verification, failure_cap=policy.contact_failure_cap, now=now
+        ),
     )

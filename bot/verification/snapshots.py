@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.delivery import Channel
 from bot.tickets import TicketSnapshot
+from bot.verification.history import ContactHistory
 from bot.verification.states import CheckResult, Outcome, SendStatus, VerificationState
 from providers.errors import DeliveryError
 
@@ -67,6 +68,8 @@ class VerificationSnapshot:
     phone_edited: bool = False
     email_edited: bool = False
     edits_allowed: bool = False
+    # The contact's recent history, while the verification is open (the card shows it).
+    history: ContactHistory | None = None
 
     @property
     def attempts_left(self) -> int:

@@ -60,6 +60,7 @@ class Outcome(StrEnum):
 
     COMPLETED = "completed"
     INCOMPLETE = "incomplete"
+    VOIDED = "voided"  # a supervisor stopped it (bot/verification/service.py void())
 
 
 class CheckResult(StrEnum):

@@ -33,6 +33,8 @@ class Policy:
     sms_provider: str = "console"
     email_provider: str = "console"
     sms_allowed_countries: tuple[str, ...] = ("US",)
+    supervisor_usergroup: str | None = None  # None: only admins see the supervisors' views
+    digest: Literal["off", "daily", "weekly"] = "off"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -55,6 +57,8 @@ class Policy:
             sms_provider=settings.sms_provider,
             email_provider=settings.email_provider,
             sms_allowed_countries=settings.sms_allowed_countries,
+            supervisor_usergroup=settings.pinverify_supervisor_usergroup,
+            digest=settings.pinverify_digest,
         )
 
 
@@ -92,4 +96,19 @@ async def load_policy(*, session: AsyncSession, team_id: str, defaults: Policy) 
         sms_allowed_countries=tuple(saved.sms_allowed_countries.split(","))
         if saved.sms_allowed_countries
         else defaults.sms_allowed_countries,
+        supervisor_usergroup=_saved(saved.supervisor_usergroup, defaults.supervisor_usergroup)
+        or None,
+        digest=_digest(saved.digest, defaults.digest),
     )
+
+
+def _digest(
+    saved: str | None, default: Literal["off", "daily", "weekly"]
+) -> Literal["off", "daily", "weekly"]:
+    if saved == "daily":
+        return "daily"
+    if saved == "weekly":
+        return "weekly"
+    if saved == "off":
+        return "off"
+    return default

@@ -128,6 +128,30 @@ class Roles:
             "in PINVERIFY_ADMINS). Ask one of them."
         )
 
+    async def is_supervisor(self, *, team_id: str, user_id: str) -> bool:
+        """Admins, and the members of the workspace's supervisors' user group (if any)."""
+        if await self.is_admin(team_id=team_id, user_id=user_id):
+            return True
+        async with self._db.transaction() as session:
+            policy = await load_policy(session=session, team_id=team_id, defaults=self._defaults)
+        if policy.supervisor_usergroup is None:
+            return False
+        return user_id in await self._members(team_id, policy.supervisor_usergroup)
+
+    async def require_supervisor(self, *, team_id: str, user_id: str, action: str) -> None:
+        """Raise NotAllowed (and audit the refusal) unless `user_id` supervises."""
+        try:
+            if await self.is_supervisor(team_id=team_id, user_id=user_id):
+                return
+        except RoleCheckFailed:
+            await self._audit_refusal(team_id, user_id, action, reason="role_check_failed")
+            raise
+        await self._audit_refusal(team_id, user_id, action, reason="not_supervisor")
+        raise NotAllowed(
+            "Only PIN Verify supervisors can do that (the supervisors' user group set in "
+            "Settings, and admins). Ask one of them."
+        )
+
     async def require_agent(self, *, team_id: str, user_id: str, action: str) -> None:
         """Raise NotAllowed (and audit the refusal) unless `user_id` may verify callers:
         admins always may; agents when in the agent group, or everyone when none is set."""
@@ -156,7 +180,7 @@ class Roles:
                 return await directory.usergroup_members(team_id=team_id, usergroup=usergroup)
             except DirectoryUnavailable as exc:
                 raise RoleCheckFailed(
-                    "PIN Verify could not check the agent user group with Slack "
+                    "PIN Verify could not check your user group with Slack "
                     f"({exc.reason}); nothing was done. Try again in a minute, or ask an "
                     "admin to check Settings."
                 ) from exc

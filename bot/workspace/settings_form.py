@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.audit import AuditKind
 from bot.clock import Clock
 from bot.errors import SettingsInvalid
-from bot.outbox import OutboxKind, PolicyAnnouncement, SettingChangeLine
+from bot.outbox import OutboxKind, PolicyAnnouncement, SettingChangeLine, channel_pace_key
 from bot.workspace.policy import Policy, load_policy
 from storage import repositories as repo
 from storage.db import Database
@@ -29,6 +29,8 @@ CODE_LENGTH_RANGE = (6, 10)
 CODE_TTL_MINUTES_RANGE = (1, 30)
 MAX_ATTEMPTS_RANGE = (1, 10)
 EVERYONE = "everyone"  # the "who may verify" choice meaning no agent user group
+NOBODY = "nobody"  # the "supervisors" choice meaning no supervisors' group (admins only)
+DIGESTS = ("off", "daily", "weekly")
 MAX_COUNTRIES_TEXT = 200  # the column's width
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
@@ -87,6 +89,8 @@ class SettingsForm:
     sms_provider: str | None
     email_provider: str | None
     sms_allowed_countries: str | None
+    supervisor_usergroup: str | None = None  # None: not on the form, keep the current one
+    digest: str | None = None
 
 
 # Settings in the order the modal shows them, with the words admins see.
@@ -104,6 +108,8 @@ SETTING_LABELS: dict[str, str] = {
     "sms_provider": "SMS provider",
     "email_provider": "Email provider",
     "sms_allowed_countries": "SMS allowed countries",
+    "supervisor_usergroup": "Supervisors",
+    "digest": "Supervisors' digest",
 }
 
 
@@ -172,6 +178,11 @@ def validate_settings(form: SettingsForm, *, current: Policy, choices: SettingsC
         errors["sms_provider"] = "Pick one of the SMS providers configured on the server."
     if form.email_provider not in choices.email_providers:
         errors["email_provider"] = "Pick one of the email providers configured on the server."
+    supervisors = _supervisor_group(form.supervisor_usergroup, current, choices, errors)
+    digest = form.digest if form.digest is not None else current.digest
+    if digest not in DIGESTS:
+        errors["digest"] = "Choose Off, Daily or Weekly."
+        digest = current.digest
     countries, country_problem = parse_countries(form.sms_allowed_countries)
     if country_problem:
         errors["sms_allowed_countries"] = country_problem
@@ -205,10 +216,31 @@ def validate_settings(form: SettingsForm, *, current: Policy, choices: SettingsC
         sms_provider=form.sms_provider or current.sms_provider,
         email_provider=form.email_provider or current.email_provider,
         sms_allowed_countries=countries or current.sms_allowed_countries,
+        supervisor_usergroup=supervisors,
+        digest="daily" if digest == "daily" else "weekly" if digest == "weekly" else "off",
     )
     if errors:
         raise SettingsInvalid(errors)
     return wanted
+
+
+def _supervisor_group(
+    choice: str | None, current: Policy, choices: SettingsChoices, errors: dict[str, str]
+) -> str | None:
+    if choice is None:
+        return current.supervisor_usergroup
+    if choice == NOBODY:
+        return None
+    known = {g.id for g in choices.usergroups} | (
+        {current.supervisor_usergroup} if current.supervisor_usergroup else set()
+    )
+    if not _USERGROUP_ID.fullmatch(choice):
+        errors["supervisor_usergroup"] = "Pick a user group, or No supervisors' group."
+    elif choice not in known:
+        errors["supervisor_usergroup"] = "That user group no longer exists: pick another."
+    else:
+        return choice
+    return current.supervisor_usergroup
 
 
 def changes_between(current: Policy, wanted: Policy) -> list[SettingChange]:
@@ -221,7 +253,7 @@ def changes_between(current: Policy, wanted: Policy) -> list[SettingChange]:
 
 def _column_value(change: SettingChange) -> Any:
     """How a chosen value is stored: "" stores an explicit "none" (NULL means the default)."""
-    if change.setting in ("supervisor_channel", "agent_usergroup"):
+    if change.setting in ("supervisor_channel", "agent_usergroup", "supervisor_usergroup"):
         return change.new or ""
     if change.setting == "sms_allowed_countries":
         return ",".join(change.new)
@@ -240,6 +272,8 @@ def describe_value(setting: str, value: Any, choices: SettingsChoices) -> str:
         return str(value) if value else "none"
     if setting == "agent_usergroup":
         return choices.usergroup_label(value)
+    if setting == "supervisor_usergroup":
+        return choices.usergroup_label(value) if value else "admins only"
     if setting == "sms_allowed_countries":
         return ", ".join(value)
     return str(value)
@@ -335,9 +369,13 @@ async def _save_once(
                 kind=OutboxKind.POLICY_ANNOUNCEMENT,
                 dedupe_key=f"{OutboxKind.POLICY_ANNOUNCEMENT}:{batch}:{channel}",
                 payload=PolicyAnnouncement(
-                    channel=channel, actor_user_id=actor_user_id, changes=tuple(lines)
+                    channel=channel,
+                    actor_user_id=actor_user_id,
+                    changes=tuple(lines),
+                    team_id=team_id,
                 ).to_row(),
                 at=now,
+                pace_key=channel_pace_key(channel),
             )
     return changes, bool(channels)
 

@@ -8,11 +8,14 @@ from bot.outbox import PolicyAnnouncement, SettingChangeLine
 from commands.blocks import escape
 
 
-def settings_announcement(announcement: PolicyAnnouncement) -> list[Block]:
+def settings_announcement(
+    announcement: PolicyAnnouncement, *, mention: str | None = None
+) -> list[Block]:
     """An admin's change as the supervisors see it: who, and each old → new.
 
     The payload holds plain words; everything is escaped here, so an admin's template text
-    or a user group's name can never become a mention or a link in the channel."""
+    or a user group's name can never become a mention or a link in the channel. The only
+    mention is the supervisors' user group (`mention`), so the change notifies them."""
     lines = [
         f"• *{escape(change.setting)}*: {_value(change.old, change.old_channel)} → "
         f"{_value(change.new, change.new_channel)}"
@@ -21,7 +24,8 @@ def settings_announcement(announcement: PolicyAnnouncement) -> list[Block]:
     return [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"⚙️ <@{announcement.actor_user_id}> changed PIN Verify settings:"
+                text=(f"<!subteam^{mention}> " if mention else "")
+                + f"⚙️ <@{announcement.actor_user_id}> changed PIN Verify settings:"
             )
         ),
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000] or "(no details)")),

@@ -1,4 +1,6 @@
-"""Delivers supervisors' posts from the outbox; Slack trouble defers, never drops, a post."""
+"""Posts from the outbox that are not supervision's (bot/supervision owns those): the
+closed-verification post of rows written before the live message existed, and the shared
+"post once or defer" call. Slack trouble defers, never drops, a post."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbox import Deliverer, DeliveryDeferred, PolicyAnnouncement, SupervisorReport
+from bot.outbox import Deliverer, DeliveryDeferred, SupervisorReport
 from commands.blocks import as_dicts
-from commands.posts.announcement_views import settings_announcement, settings_announcement_text
 from commands.posts.supervisor_views import supervisor_fallback_text, supervisor_post
 
 
 def supervisor_deliverer(client: AsyncWebClient) -> Deliverer:
+    """Rows of the old `supervisor_post` kind still pending after the upgrade to 0006."""
+
     async def deliver(payload: dict[str, Any]) -> None:
         report = SupervisorReport.from_row(payload)
         await post_or_defer(
@@ -23,22 +26,6 @@ def supervisor_deliverer(client: AsyncWebClient) -> Deliverer:
             text=supervisor_fallback_text(report),
             blocks=as_dicts(supervisor_post(report)),
             what="supervisors' post",
-        )
-
-    return deliver
-
-
-def announcement_deliverer(client: AsyncWebClient) -> Deliverer:
-    """Settings changes, posted to the supervisors' channel(s) named in the payload."""
-
-    async def deliver(payload: dict[str, Any]) -> None:
-        announcement = PolicyAnnouncement.from_row(payload)
-        await post_or_defer(
-            client,
-            channel=announcement.channel,
-            text=settings_announcement_text(announcement),
-            blocks=as_dicts(settings_announcement(announcement)),
-            what="settings announcement",
         )
 
     return deliver

@@ -231,7 +231,7 @@ async def test_contact_failure_cap_spans_verifications(db: Database) -> None:
     assert "6 wrong codes" in refused.value.message
 
 
-async def test_close_records_outcome_and_queues_one_masked_supervisor_post(kit: ServiceKit) -> None:
+async def test_close_leaves_one_live_row_in_its_final_masked_state(kit: ServiceKit) -> None:
     vid = await open_and_send(kit)
     code = await kit.last_code()
     await check(kit, vid, code)
@@ -243,13 +243,14 @@ async def test_close_records_outcome_and_queues_one_masked_supervisor_post(kit: 
     )
     assert not closed.already_closed and again.already_closed
     assert again.snapshot.outcome == "completed"
-    assert kit.kicks == [1]
     async with kit.db.transaction() as session:
         outbox = await queries.list_outbox_messages(session=session)
         verification = await session.get(Verification, vid)
-    assert len(outbox) == 1 and outbox[0].kind == OutboxKind.SUPERVISOR_POST
+    # Send, sent, verified, closed: one coalesced row, its payload the newest state.
+    assert len(outbox) == 1 and outbox[0].kind == OutboxKind.SUPERVISOR_LIVE
+    assert outbox[0].revision == 3 and outbox[0].pace_key == "slack:C0SUPERVISE"
     payload = outbox[0].payload
-    assert payload["channel"] == "C0SUPERVISE"
+    assert payload["channel"] == "C0SUPERVISE" and payload["stage"] == "completed"
     assert payload["masked_destination"] == "+1 ••• ••• 7611"
     assert payload["check"] == "code verified" and payload["outcome"] == "completed"
     assert code not in str(payload) and "5557611" not in str(payload)

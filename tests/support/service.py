@@ -12,6 +12,7 @@ from bot.clock import ManualClock
 from bot.contacts.directory import ContactRow, import_contacts
 from bot.delivery.console import ConsoleMessageStore
 from bot.delivery.providers import SendRetrier
+from bot.supervision import SupervisionWatcher
 from bot.templates.rendering import MessageRenderer, default_templates
 from bot.verification.service import VerificationService
 from bot.workspace.policy import Policy
@@ -75,6 +76,7 @@ def make_kit(
     clock = ManualClock()
     store = ConsoleMessageStore(db, clock)
     kicks: list[int] = []
+    defaults = policy or make_policy()
     service = VerificationService(
         db=db,
         clock=clock,
@@ -88,11 +90,12 @@ def make_kit(
         renderer=MessageRenderer(),
         templates=default_templates(),
         secret_key=KEY,
-        defaults=policy or make_policy(),
+        defaults=defaults,
         organisation="Acme IT",
         outbox_written=lambda: kicks.append(1),
         retrier=retrier,
         default_region=default_region,
+        watcher=SupervisionWatcher(defaults=defaults, outbox_written=lambda: kicks.append(1)),
     )
     return ServiceKit(db=db, clock=clock, service=service, kicks=kicks)
 
