@@ -89,6 +89,23 @@ def postable_channel(emulator: SlackEmulator, reference: str) -> Channel:
     return channel
 
 
+def parse_metadata(args: MethodArgs) -> dict[str, Any] | None:
+    """`metadata`: {"event_type": str, "event_payload": object}, as Slack requires."""
+    if not args.has("metadata"):
+        return None
+    try:
+        metadata = args.json_value("metadata")
+    except ValueError:
+        raise SlackApiFailure("invalid_metadata_format") from None
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise SlackApiFailure("invalid_metadata_schema")
+    return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+
+
 def post_message(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
     channel = postable_channel(emulator, args.require_text("channel"))
     content = parse_message_content(args)
@@ -100,6 +117,7 @@ def post_message(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
         blocks=content.blocks or [],
         thread_ts=args.text("thread_ts"),
         attachments=content.attachments,
+        metadata=parse_metadata(args),
     )
     return {"channel": channel.id, "ts": message.ts, "message": message.to_api(emulator.team)}
 
@@ -129,6 +147,9 @@ def update_message(emulator: SlackEmulator, args: MethodArgs) -> dict[str, Any]:
         message.blocks = content.blocks
     if content.attachments is not None:
         message.attachments = content.attachments
+    metadata = parse_metadata(args)
+    if metadata is not None:
+        message.metadata = metadata
     message.edited_ts = emulator.next_ts()
     return {
         "channel": message.channel,

@@ -196,12 +196,15 @@ class Message:
     attachments: list[Any] | None = None
     edited_ts: str | None = None
     deleted: bool = False
+    # Message metadata ({"event_type", "event_payload"}), returned only when asked for.
+    metadata: dict[str, Any] | None = None
+    files: list[dict[str, Any]] | None = None
 
     @property
     def is_ephemeral(self) -> bool:
         return self.ephemeral_to is not None
 
-    def to_api(self, team: Team) -> dict[str, Any]:
+    def to_api(self, team: Team, *, include_metadata: bool = False) -> dict[str, Any]:
         """The message object as chat.postMessage returns it and block_actions embeds it."""
         body: dict[str, Any] = {"type": "message", "text": self.text, "user": self.user}
         if self.bot_id is not None:
@@ -215,6 +218,10 @@ class Message:
             body["thread_ts"] = self.thread_ts
         if self.edited_ts is not None:
             body["edited"] = {"user": self.user, "ts": self.edited_ts}
+        if self.files:
+            body["files"] = self.files
+        if include_metadata and self.metadata is not None:
+            body["metadata"] = self.metadata
         return body
 
 

@@ -4,6 +4,11 @@ Routes (see `asgi_app`):
 - `POST|GET /api/{method}`: the Web API. Point the bot's `SLACK_API_URL` at
   `emulator.api_url` (`{base_url}/api/`).
 - `POST /response/{token}`: response_url deliveries, minted by `mint_response_url`.
+- `POST /upload/{file_id}`: the upload URLs files.getUploadURLExternal hands out.
+
+`rate_limits=RateLimits()` enforces Slack's pace (one post a second per channel, Tier 3
+updates) with 429 + Retry-After; `stall_after(method, channel)` holds the HTTP answer to a
+call that Slack already applied (to kill the app mid-delivery, as a crash would).
 
 `base_url` is only known once the server has bound its port: set `emulator.base_url`
 right after starting it. Until then, the first request the emulator receives fills it in
@@ -12,6 +17,7 @@ from that request's scheme and host.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -24,11 +30,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from slack_emulator import chat_methods, directory_methods, view_methods
+from slack_emulator import (
+    chat_methods,
+    directory_methods,
+    files_methods,
+    history_methods,
+    view_methods,
+)
 from slack_emulator.arguments import MethodArgs, decoded_for_record
 from slack_emulator.errors import SlackApiFailure, invalid_arguments
 from slack_emulator.faults import RESPONSE_URL, FaultPlan, InjectedFault
+from slack_emulator.files_methods import UploadedFile, receive_upload
 from slack_emulator.method_specs import MethodSpec, load_method_specs
+from slack_emulator.rate_limits import RateLimits
 from slack_emulator.records import ApiCall, InvalidPayload, Message
 from slack_emulator.response_urls import (
     ResponseUrlRegistry,
@@ -49,6 +63,10 @@ METHOD_HANDLERS: dict[str, MethodHandler] = {
     "chat.delete": chat_methods.delete_message,
     "conversations.open": directory_methods.conversations_open,
     "conversations.info": directory_methods.conversations_info,
+    "conversations.history": history_methods.conversations_history,
+    "conversations.replies": history_methods.conversations_replies,
+    "files.getUploadURLExternal": files_methods.get_upload_url_external,
+    "files.completeUploadExternal": files_methods.complete_upload_external,
     "users.info": directory_methods.users_info,
     "users.lookupByEmail": directory_methods.users_lookup_by_email,
     "usergroups.list": directory_methods.usergroups_list,
@@ -67,6 +85,10 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "chat.delete": frozenset({"chat:write"}),
     "conversations.open": frozenset({"im:write"}),
     "conversations.info": frozenset({"channels:read", "groups:read", "im:read"}),
+    "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
+    "conversations.replies": frozenset({"channels:history", "groups:history", "im:history"}),
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
     "users.info": frozenset({"users:read"}),
     "users.lookupByEmail": frozenset({"users:read.email"}),
     "usergroups.list": frozenset({"usergroups:read"}),
@@ -99,6 +121,7 @@ class SlackEmulator(Workspace):
         team_domain: str = "emulator",
         bot_name: str = "pin-verify",
         clock: Callable[[], float] = time.time,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         super().__init__(
             team_id=team_id,
@@ -115,6 +138,10 @@ class SlackEmulator(Workspace):
         self.invalid_payloads: list[InvalidPayload] = []
         self.faults = FaultPlan()
         self.response_urls = ResponseUrlRegistry()
+        self.rate_limits = rate_limits
+        self.files: dict[str, UploadedFile] = {}
+        self._stalls: list[tuple[str, str | None, asyncio.Event]] = []
+        self.stalled = 0  # answers held by a stall (the call itself was applied)
 
     # -- what tests read and arrange -------------------------------------------------
 
@@ -156,6 +183,16 @@ class SlackEmulator(Workspace):
                 channel=channel,
             )
         )
+
+    def stall_after(self, method: str, *, channel: str | None = None) -> asyncio.Event:
+        """Apply matching calls but hold their HTTP answers until the returned event is set
+        (as if the app died before reading Slack's answer)."""
+        release = asyncio.Event()
+        self._stalls.append((method, channel, release))
+        return release
+
+    def upload_url(self, file_id: str) -> str:
+        return f"{self._require_base_url()}/upload/{file_id}"
 
     def set_unavailable(self, methods: set[str] | None) -> None:
         """Answer HTTP 503 to these methods ("*": all, "response_url": deliveries)
@@ -204,6 +241,15 @@ class SlackEmulator(Workspace):
         fault = self.faults.take(method, self._channels_named_by(values))
         if fault is not None:
             return ApiAnswer(fault.status, {"ok": False, "error": fault.error}, fault.headers)
+        if self.rate_limits is not None:
+            channel = values.get("channel")
+            wait = self.rate_limits.retry_after(
+                method, str(channel) if channel else None, self.clock()
+            )
+            if wait is not None:
+                return ApiAnswer(
+                    429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
+                )
         needed = METHOD_SCOPES.get(method)
         if needed and not needed & self.scopes:
             return _failure(
@@ -238,6 +284,7 @@ class SlackEmulator(Workspace):
             routes=[
                 Route("/api/{method}", self._serve_api, methods=["GET", "POST"]),
                 Route("/response/{token}", self._serve_response_url, methods=["POST"]),
+                Route("/upload/{file_id}", self._serve_upload, methods=["POST"]),
             ]
         )
 
@@ -249,7 +296,20 @@ class SlackEmulator(Workspace):
         except ValueError:
             return JSONResponse({"ok": False, "error": "invalid_json"})
         answer = self.call(method, values, token=token)
+        for stall_method, stall_channel, release in self._stalls:
+            if (
+                stall_method == method
+                and answer.body.get("ok")
+                and (stall_channel is None or stall_channel == values.get("channel"))
+            ):
+                self.stalled += 1
+                await release.wait()
         return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+
+    async def _serve_upload(self, request: Request) -> Response:
+        self._learn_base_url(request)
+        status, text = receive_upload(self, request.path_params["file_id"], await request.body())
+        return PlainTextResponse(text, status_code=status)
 
     async def _serve_response_url(self, request: Request) -> Response:
         self._learn_base_url(request)

@@ -200,6 +200,8 @@ class Workspace:
         thread_ts: str | None = None,
         attachments: list[Any] | None = None,
         ephemeral_to: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        files: list[dict[str, Any]] | None = None,
     ) -> Message:
         """Record a message the bot posted (in the channel, or visible to one user)."""
         message = Message(
@@ -213,6 +215,8 @@ class Workspace:
             thread_ts=thread_ts,
             ephemeral_to=ephemeral_to,
             attachments=attachments,
+            metadata=metadata,
+            files=files,
         )
         if ephemeral_to is None:
             self._history.setdefault(channel_id, []).append(message)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from storage import repositories as repo
 from storage.db import Database
 
@@ -120,6 +120,7 @@ class OutboxRelay:
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
         pace_interval: timedelta = timedelta(seconds=1.2),
+        pace_clock: Clock | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -130,6 +131,9 @@ class OutboxRelay:
         self._backoff = backoff or Backoff()
         self._rng = rng or random.Random()
         self._pace_interval = pace_interval
+        # Slack's limits run on real time, whatever `clock` says (tests move it by hand):
+        # pace slots are kept on this clock, schedules on `clock`.
+        self._pace_clock: Clock = pace_clock or SystemClock()
         self._wake = asyncio.Event()
         self.lost_leases = 0  # outcomes not recorded because another claim took the row
 
@@ -157,10 +161,10 @@ class OutboxRelay:
 
     async def _claim_one(self) -> OutboxAttempt | None:
         """Claim the next due row (and its pace slot, in the same transaction)."""
-        now = self._clock.now()
+        now, pace_now = self._clock.now(), self._pace_clock.now()
         async with self._db.transaction() as session:
             claimed = await repo.claim_outbox_messages(
-                session=session, now=now, lease=self._lease, limit=1
+                session=session, now=now, pace_now=pace_now, lease=self._lease, limit=1
             )
             if not claimed:
                 return None
@@ -168,11 +172,14 @@ class OutboxRelay:
             assert message.id is not None and message.claim_token is not None
             if message.pace_key is not None:
                 opens = await repo.reserve_pace_slot(
-                    session=session, key=message.pace_key, now=now, interval=self._pace_interval
+                    session=session,
+                    key=message.pace_key,
+                    now=pace_now,
+                    interval=self._pace_interval,
                 )
                 if opens is not None:
                     # Another replica took this key's slot between the claim and here.
-                    message.next_attempt_at = opens
+                    message.next_attempt_at = now + (opens - pace_now)
                     message.claimed_until = None
                     message.claim_token = None
                     return _PACED
@@ -258,7 +265,7 @@ class OutboxRelay:
                 await repo.hold_pace_key(
                     session=session,
                     key=attempt.pace_key,
-                    until=self._clock.now() + timedelta(seconds=retry_after),
+                    until=self._pace_clock.now() + timedelta(seconds=retry_after),
                 )
             drafts = handler.escalate(attempt, error=error) if handler and held else []
             for draft in drafts:

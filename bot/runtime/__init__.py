@@ -94,10 +94,12 @@ async def open_runtime(
     run_relay: bool = True,
     sleep: Sleep | None = None,
     sandbox_at: str | None = None,
+    pace_clock: Clock | None = None,
 ) -> AsyncIterator[Runtime]:
     """Build every part from `settings`, and close them all on the way out.
 
     `sleep` is what send retries wait with (tests pass one that does not really sleep).
+    `pace_clock`: what Slack's pace is measured on (real time unless a test says).
     `sandbox_at` (the base URL the server will answer on) runs the sandbox: the app talks
     to an in-process Slack emulator mounted on that server. Refused if `settings` carry
     real Slack credentials.
@@ -172,6 +174,7 @@ async def open_runtime(
             poll_seconds=settings.pinverify_outbox_poll_seconds,
             lease=timedelta(seconds=settings.pinverify_outbox_lease_seconds),
             pace_interval=timedelta(seconds=settings.pinverify_slack_channel_interval),
+            pace_clock=pace_clock,
         )
         roles = Roles(
             directory=SlackWorkspaceDirectory(client) if client else None,

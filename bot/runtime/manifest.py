@@ -13,8 +13,21 @@ PLACEHOLDER_URL = "https://pinverify.example.com"
 # chat:write: the card and supervisors' posts; commands: /verify; users:read: users.info to
 # know workspace admins and owners; users:read.email: the admin's own address for the PIN
 # templates' "Send me a test email"; usergroups:read: the agent user group's members and the
-# list of groups an admin picks from in Settings.
-BOT_SCOPES = ["chat:write", "commands", "users:read", "users:read.email", "usergroups:read"]
+# list of groups an admin picks from in Settings; channels:history / groups:history: after an
+# interrupted delivery, find the supervisors' post by its marker instead of posting it twice
+# (public or private supervisors' channel); files:write: the digest's chart and the admins'
+# audit export; im:write: open the admin's DM to share the export in.
+BOT_SCOPES = [
+    "chat:write",
+    "commands",
+    "users:read",
+    "users:read.email",
+    "usergroups:read",
+    "channels:history",
+    "groups:history",
+    "files:write",
+    "im:write",
+]
 COMMAND_HELP: dict[Command, tuple[str, str]] = {
     Command.VERIFY: (
         "Look up a caller and send them a one-time PIN",

@@ -127,14 +127,20 @@ def _when(condition: Any, then: Any, otherwise: Any) -> Any:
 
 
 async def claim_outbox_messages(
-    *, session: AsyncSession, now: datetime, lease: timedelta, limit: int
+    *,
+    session: AsyncSession,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    pace_now: datetime | None = None,
 ) -> Sequence[OutboxMessage]:
     """Lease due messages to this relay under a fresh claim token; other replicas skip rows
-    locked or leased here, and rows whose pace key is waiting for its next slot."""
+    locked or leased here, and rows whose pace key is waiting for its next slot (pace slots
+    are on `pace_now`'s clock)."""
     paced = exists().where(
         and_(
             col(SlackPacing.key) == col(OutboxMessage.pace_key),
-            col(SlackPacing.next_at) > now,
+            col(SlackPacing.next_at) > (pace_now or now),
         )
     )
     query = (

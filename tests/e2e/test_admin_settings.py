@@ -187,9 +187,13 @@ async def test_settings_prefilled_saved_audited_announced_and_enforced(
         # Untouched settings stay unset: they keep following the environment's defaults.
         assert saved.max_attempts is None and saved.require_ticket is None
 
-        (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+        post = await bot.settings_reply("changed PIN Verify settings")
         announcement = message_text(post)
         assert f"<@{ADMIN}> changed PIN Verify settings" in announcement
+        # Apart from verifications: only the thread's first message is in the channel.
+        assert [message_text(p)[:30] for p in bot.supervisor_posts()] == [
+            "⚙️ *PIN Verify settings change"
+        ]
         assert "*Code length*: 6 digits → 8 digits" in announcement
         assert "*Code lifetime*: 10 min → 2 min" in announcement
         assert "*Show the code to the agent*: off → on" in announcement
@@ -231,7 +235,7 @@ async def test_who_may_verify_is_enforced_after_saving(running_bot: BotFactory) 
             None,
             HELPDESK,
         )
-        (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+        post = await bot.settings_reply("changed PIN Verify settings")
         assert "everyone in the workspace → @helpdesk" in message_text(post)
         assert "<!subteam" not in message_text(post)  # announcing must not ping the group
         await bot.verify("+1 513 555 7611", user=AGENT)

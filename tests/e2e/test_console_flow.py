@@ -65,7 +65,9 @@ async def test_sms_flow_verified_then_completed_reaches_supervisors(bot: Running
     await bot.driver.click(AGENT, card, "Completed")
     await bot.wait_text(card, "Closed as Completed")
     assert find_button_labels(card) == []
-    (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+    post = await bot.live_message("Completed")
+    (only,) = bot.supervisor_posts()  # one live message, updated in place
+    assert only is post
     post_text = message_text(post)
     assert "Completed" in post_text and "Jane Doe" in post_text and "Globex" in post_text
     assert f"<@{AGENT}>" in post_text and "SMS to +1 ••• ••• 7611" in post_text
@@ -94,8 +96,10 @@ async def test_wrong_code_five_times_locks(bot: RunningBot) -> None:
         await bot.driver.click(AGENT, card, "Completed", confirm=False)
     await bot.driver.click(AGENT, card, "Incomplete")
     await bot.wait_text(card, "Closed as Incomplete")
-    (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
-    assert "Incomplete" in message_text(post) and "locked after 5 wrong codes" in message_text(post)
+    post = await bot.live_message("Incomplete")
+    assert "locked after 5 wrong codes" in message_text(post)
+    lockout = await bot.thread_reply(post, "Locked out")
+    assert "Jane Doe" in message_text(lockout) and "5 wrong codes" in message_text(lockout)
 
 
 async def test_expired_code_says_so_and_resend_voids_the_old_code(bot: RunningBot) -> None:

@@ -99,8 +99,10 @@ async def test_undelivered_sms_offers_email_instead_which_completes_the_verifica
             await bot.wait_text(card, "Code verified: the caller controls the contact's mailbox.")
             await bot.driver.click(AGENT, card, "Completed")
             await bot.wait_text(card, "Closed as Completed")
-            (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+            post = await bot.live_message("Completed")
             assert "code verified" in message_text(post)
+            delivery = await bot.thread_reply(post, "Delivery failed")
+            assert "+1 ••• ••• 7611" in message_text(delivery)
             first, second = await code_sends(bot)
             assert (first.delivery_status, first.delivery_error_code) == ("undelivered", "30003")
             assert first.status == "voided" and second.channel == "email"

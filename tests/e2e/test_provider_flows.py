@@ -55,7 +55,7 @@ async def test_sms_flow_through_twilio(
         await bot.driver.click(AGENT, card, "Check code", inputs={CODE_BOX: code})
         await bot.wait_text(card, "Code verified")
         await bot.driver.click(AGENT, card, "Completed")
-        (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+        post = await bot.live_message("Completed")
         assert "code verified" in message_text(post)
         async with bot.runtime.db.transaction() as session:
             (send,) = (await session.scalars(select(CodeSend))).all()

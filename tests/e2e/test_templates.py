@@ -162,7 +162,7 @@ async def test_valid_template_is_saved_audited_and_used_by_the_next_send(bot: Ru
     }
 
     # Supervisors hear of it: who, which template, old → new (escaped, clipped).
-    (announcement,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+    announcement = await bot.settings_reply("SMS body template")
     posted = message_text(announcement)
     assert f"<@{ADMIN}>" in posted and "SMS body template" in posted
     assert "“{{ organisation }} PIN for {{ contact_first_name }}: {{ code }}." in posted

@@ -79,7 +79,45 @@ class RunningBot:
         return [match.group(1) for body in bodies if (match := CODE.search(body))]
 
     def supervisor_posts(self) -> list[Message]:
-        return self.emulator.messages(SUPERVISORS)
+        """Top-level messages in the supervisors' channel (one live message per
+        verification, and the settings thread's first message)."""
+        return [
+            m
+            for m in self.emulator.messages(SUPERVISORS)
+            if m.thread_ts is None or m.thread_ts == m.ts
+        ]
+
+    def thread_replies(self, parent: Message, channel: str = SUPERVISORS) -> list[Message]:
+        return [
+            m
+            for m in self.emulator.messages(channel)
+            if m.thread_ts == parent.ts and m.ts != parent.ts
+        ]
+
+    async def live_message(self, fragment: str, timeout: float = 5.0) -> Message:
+        """The supervisors' live message, once it shows `fragment`."""
+
+        def showing() -> Message | None:
+            for post in self.supervisor_posts():
+                if fragment in message_text(post):
+                    return post
+            return None
+
+        return await self.driver.wait_for(showing, timeout)
+
+    async def settings_reply(self, fragment: str, timeout: float = 5.0) -> Message:
+        """A settings announcement: a reply in the channel's standing settings thread."""
+        parent = await self.live_message("PIN Verify settings changes", timeout)
+        return await self.thread_reply(parent, fragment, timeout)
+
+    async def thread_reply(self, parent: Message, fragment: str, timeout: float = 5.0) -> Message:
+        def found() -> Message | None:
+            for reply in self.thread_replies(parent):
+                if fragment in message_text(reply):
+                    return reply
+            return None
+
+        return await self.driver.wait_for(found, timeout)
 
 
 class BotFactory(Protocol):
@@ -139,6 +177,8 @@ async def running_bot(
                 "PINVERIFY_SECRET_KEY": SECRET_KEY,
                 "PINVERIFY_SUPERVISOR_CHANNEL": SUPERVISORS,
                 "PINVERIFY_OUTBOX_POLL_SECONDS": "0.05",
+                # The emulator only enforces Slack's pace when a test asks it to.
+                "PINVERIFY_SLACK_CHANNEL_INTERVAL": "0.5",
                 "PINVERIFY_ORG_NAME": "Acme IT",
                 **public_env,
                 **(env or {}),
