@@ -61,7 +61,12 @@ class SupervisionWatcher:
         if channel is None:
             return
         snapshot = await build_snapshot(
-            session, verification=verification, policy=policy, now=now, tickets_enabled=False
+            session,
+            verification=verification,
+            policy=policy,
+            now=now,
+            tickets_enabled=False,
+            with_history=False,
         )
         voided_by = actor_user_id if event == AuditKind.VERIFICATION_VOIDED else None
         report = live_report(snapshot, channel=channel, policy=policy, voided_by=voided_by)

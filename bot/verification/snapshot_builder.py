@@ -25,7 +25,9 @@ async def build_snapshot(
     policy: Policy,
     now: datetime,
     tickets_enabled: bool,
+    with_history: bool = True,
 ) -> VerificationSnapshot:
+    """`with_history`: the contact's recent history too (the card shows it; reports do not)."""
     latest = await repo.latest_code_send(session=session, verification_id=verification.id)
     send_view = None
     expired = False
@@ -84,7 +86,7 @@ async def build_snapshot(
         email_edited=verification.email_edited,
         edits_allowed=policy.allow_destination_edits,
         history=None
-        if verification.outcome is not None
+        if verification.outcome is not None or not with_history
         else await contact_history(
             session, verification=verification, failure_cap=policy.contact_failure_cap, now=now
         ),
