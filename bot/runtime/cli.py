@@ -1,4 +1,5 @@
-"""`pinverify`: serve, db upgrade, contacts import, manifest, providers check|webhooks."""
+"""`pinverify`: serve, db upgrade, contacts import, manifest, providers check|webhooks,
+audit verify|export|purge."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.contacts import import_contacts, parse_contact_csv
 from bot.delivery import ConsoleMessageStore
 from bot.errors import ConfigurationError
 from bot.runtime import PROVIDER_TIMEOUT, open_runtime, secret_key
+from bot.runtime.audit_cli import add_audit_commands, run_audit_command
 from bot.runtime.manifest import render_manifest
 from bot.runtime.provider_check import check_providers
 from bot.runtime.report_routes import webhook_token
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_check_providers(settings))
     if args.command == "providers":
         return _print_webhooks(settings)
+    if args.command == "audit":
+        return asyncio.run(run_audit_command(settings, args))
     return 2
 
 
@@ -85,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     providers_sub = providers.add_subparsers(dest="providers_command", required=True)
     providers_sub.add_parser("check", help="check each configured provider's credentials")
     providers_sub.add_parser("webhooks", help="print the delivery-report URL for each vendor")
+    add_audit_commands(sub)
     manifest = sub.add_parser("manifest", help="print manifest.yml with your public URL")
     manifest.add_argument("--url", required=True, help="public https URL of this app")
     manifest.add_argument("--socket-mode", action="store_true")

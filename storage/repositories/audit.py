@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, distinct, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -42,7 +42,7 @@ def append_audit_event(
 
 async def audit_team_ids(*, session: AsyncSession) -> list[str]:
     heads = await session.scalars(select(col(AuditChainHead.team_id)))
-    events = await session.scalars(select(distinct(col(AuditEvent.team_id))))
+    events = await session.scalars(select(col(AuditEvent.team_id)).distinct())
     return sorted(set(heads) | set(events))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -168,7 +168,9 @@ async def count_open_verifications(*, session: AsyncSession, team_id: str) -> in
 
 async def active_team_ids(*, session: AsyncSession, since: datetime) -> list[str]:
     """Workspaces with a verification opened since `since` (who may need a digest)."""
-    query = select(distinct(col(Verification.team_id))).where(
-        or_(col(Verification.created_at) >= since, col(Verification.closed_at) >= since)
+    query = (
+        select(col(Verification.team_id))
+        .distinct()
+        .where(or_(col(Verification.created_at) >= since, col(Verification.closed_at) >= since))
     )
     return sorted(str(team) for team in (await session.scalars(query)).all())
