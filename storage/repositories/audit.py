@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.audit_chain import queue_event
-from storage.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPurgePermit
+from storage.models import (
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditPurgePermit,
+    table_of,
+)
 
 STREAM_BATCH = 1000
 
@@ -68,19 +74,20 @@ async def stream_audit_chain(
     until: datetime | None = None,
 ) -> AsyncIterator[AuditEvent]:
     """Events in chain order (team, seq), a batch at a time: memory stays flat however long
-    the trail. Rows not yet chained (none after migration 0006) sort last."""
-    query = select(AuditEvent).order_by(col(AuditEvent.team_id), col(AuditEvent.seq))
+    the trail. Core rows, not ORM identities, so nothing accumulates in the session; the
+    events yielded are detached copies. Rows not yet chained (none after migration 0006)
+    sort by the database's NULL order."""
+    table = table_of(AuditEvent)
+    query = select(table).order_by(table.c.team_id, table.c.seq)
     if team_id is not None:
-        query = query.where(col(AuditEvent.team_id) == team_id)
+        query = query.where(table.c.team_id == team_id)
     if since is not None:
-        query = query.where(col(AuditEvent.created_at) >= since)
+        query = query.where(table.c.created_at >= since)
     if until is not None:
-        query = query.where(col(AuditEvent.created_at) < until)
-    result = await session.stream_scalars(query.execution_options(yield_per=STREAM_BATCH))
-    async for row in result:
-        yield row
-        # Detach what was read, so the identity map does not grow with the trail.
-        session.expunge(row)
+        query = query.where(table.c.created_at < until)
+    result = await session.stream(query.execution_options(yield_per=STREAM_BATCH))
+    async for row in result.mappings():
+        yield AuditEvent(**row)
 
 
 async def count_audit_events(

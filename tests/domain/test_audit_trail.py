@@ -18,6 +18,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
 from sqlmodel import col
 
 from bot.audit import TrailVerdict, export_trail, purge_trail, verify_trail
@@ -59,12 +60,12 @@ async def events(db: Database, team: str = "T1") -> Sequence[AuditEvent]:
         return (await session.scalars(query)).all()
 
 
-async def tamper(db: Database, *statements: object) -> None:
+async def tamper(db: Database, *statements: Executable) -> None:
     async with db.transaction() as session:
         for sql in drop_trigger_sql(db.engine.dialect.name):
             await session.execute(text(sql))
         for statement in statements:
-            await session.execute(statement)  # type: ignore[arg-type]
+            await session.execute(statement)
 
 
 async def verdict(db: Database, team: str = "T1") -> TrailVerdict:
