@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.audit import AuditService
 from bot.contacts import ContactService
 from bot.locks import KeyedLocks
 from bot.settings import Settings
+from bot.supervision import SupervisionService
 from bot.templates import TemplateService
 from bot.tickets import TicketService
 from bot.verification import DestinationEditor, VerificationService
@@ -31,6 +33,8 @@ class Deps:
     workspace: WorkspaceService
     templates: TemplateService
     destinations: DestinationEditor
+    supervision: SupervisionService
+    audit: AuditService
     card_locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from commands import card, home, verify
+from commands import card, home, posts, verify
 from commands.routing import Routes, merge, register_routes
 
-ROUTES: Routes = merge((verify.ROUTES, card.ROUTES, home.ROUTES))
+ROUTES: Routes = merge((verify.ROUTES, card.ROUTES, home.ROUTES, posts.ROUTES))
 SLASH_COMMANDS = ROUTES.commands
 EVENTS = ROUTES.events
 

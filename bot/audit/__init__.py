@@ -11,11 +11,14 @@ from __future__ import annotations
 from bot.audit.details import send_detail
 from bot.audit.export import COLUMNS, ExportFormat, count_for_export, export_trail
 from bot.audit.kinds import AuditKind
+from bot.audit.service import DOWNLOAD_DAYS, AuditService
 from bot.audit.trail import PurgeResult, TrailVerdict, purge_trail, verify_trail
 
 __all__ = [
     "COLUMNS",
+    "DOWNLOAD_DAYS",
     "AuditKind",
+    "AuditService",
     "ExportFormat",
     "PurgeResult",
     "TrailVerdict",

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 
+from bot.audit import AuditService
 from bot.clock import Clock, SystemClock
 from bot.contacts import ContactService
 from bot.delivery import ConsoleMessageStore, DeliveryTracker, Providers, SendRetrier, Sleep
@@ -41,8 +42,11 @@ from bot.settings import Settings
 from bot.supervision import (
     AlertHandler,
     AnnouncementHandler,
+    DigestHandler,
+    DigestScheduler,
     LiveMessageHandler,
     PostingTools,
+    SupervisionService,
     SupervisionWatcher,
 )
 from bot.templates import MessageRenderer, TemplateService, default_templates
@@ -50,6 +54,7 @@ from bot.tickets import TicketNoteHandler, TicketService
 from bot.verification import DestinationEditor, VerificationService
 from bot.workspace import Policy, Roles, WorkspaceService
 from commands.card.listeners import card_redrawer
+from commands.posts.digest import SlackDigestPoster
 from commands.posts.notices import note_failing_deliverer
 from commands.posts.slack_channel import SlackSupervisorChannel
 from commands.posts.supervisors import supervisor_deliverer
@@ -72,6 +77,7 @@ class Runtime:
     slack_app: AsyncApp | None
     slack_client: AsyncWebClient | None
     server: Starlette
+    digests: DigestScheduler
     sandbox: Sandbox | None = None
 
 
@@ -167,6 +173,9 @@ async def open_runtime(
             deliverers[OutboxKind.SUPERVISOR_ALERT] = AlertHandler(posting)
             deliverers[OutboxKind.NOTE_FAILING] = note_failing_deliverer(relay_client)
             deliverers[OutboxKind.POLICY_ANNOUNCEMENT] = AnnouncementHandler(posting)
+            deliverers[OutboxKind.SUPERVISOR_DIGEST] = DigestHandler(
+                SlackDigestPoster(relay_client)
+            )
         relay = OutboxRelay(
             db=db,
             clock=clock,
@@ -211,12 +220,23 @@ async def open_runtime(
                 announce=True,
                 outbox_written=lambda: relay.kick(),
             ),
+            audit=AuditService(db=db, clock=clock),
+            supervision=SupervisionService(
+                db=db,
+                clock=clock,
+                roles=roles,
+                verifications=verifications,
+                timezone=settings.pinverify_timezone,
+            ),
             destinations=DestinationEditor(
                 db=db,
                 clock=clock,
                 defaults=policy_defaults,
                 region=settings.pinverify_default_region,
             ),
+        )
+        digests = DigestScheduler(
+            db=db, clock=clock, defaults=policy_defaults, timezone=settings.pinverify_timezone
         )
         slack_app = None
         if client is not None and settings.slack_signing_secret is not None:
@@ -243,6 +263,7 @@ async def open_runtime(
             run_relay=run_relay,
             webhooks=webhooks,
             extra_routes=sandbox_routes(sandbox) if sandbox is not None else (),
+            background=(digests.run_forever,),
         )
         yield Runtime(
             settings=settings,
@@ -253,6 +274,7 @@ async def open_runtime(
             slack_app=slack_app,
             slack_client=client,
             server=server,
+            digests=digests,
             sandbox=sandbox,
         )
     finally:

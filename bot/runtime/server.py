@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -31,9 +32,11 @@ def create_server(
     run_relay: bool = True,
     webhooks: Sequence[Route] = (),
     extra_routes: Sequence[BaseRoute] = (),
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> Starlette:
     """`webhooks`: the providers' delivery-report routes (commands/webhooks/routes.py);
-    `extra_routes`: the sandbox's, in sandbox mode only."""
+    `extra_routes`: the sandbox's, in sandbox mode only; `background`: loops that run beside
+    the relay (the digest scheduler)."""
     handler = AsyncSlackRequestHandler(slack_app) if slack_app is not None else None
 
     async def slack_events(request: Request) -> Response:
@@ -55,14 +58,20 @@ def create_server(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        relaying = asyncio.create_task(relay.run_forever()) if run_relay else None
+        tasks = (
+            [asyncio.create_task(relay.run_forever())]
+            + [asyncio.create_task(loop()) for loop in background]
+            if run_relay
+            else []
+        )
         try:
             yield
         finally:
-            if relaying is not None:
-                relaying.cancel()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await relaying
+                    await task
 
     return Starlette(
         routes=[

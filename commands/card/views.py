@@ -23,6 +23,7 @@ from bot.delivery import Channel, provider_label
 from bot.tickets import DESTINATION_NOT_ON_RECORD
 from bot.verification import SendSnapshot, SendStatus, VerificationSnapshot, VerificationState
 from commands.blocks import CardButton, escape, slack_time
+from commands.card.history_views import history_blocks
 from commands.card.ticket_views import ticket_blocks
 from commands.ids import ActionId, BlockId, ButtonLabel
 
@@ -45,6 +46,7 @@ def verification_card(snapshot: VerificationSnapshot, *, notice: str | None = No
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=edited_destination_text(snapshot))])
         )
+    blocks.extend(history_blocks(snapshot))
     blocks.append(DividerBlock())
     blocks.extend(ticket_blocks(snapshot))
     blocks.extend(_state_blocks(snapshot))

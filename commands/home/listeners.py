@@ -11,7 +11,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps, deps_from
+from bot.errors import NotAllowed
 from commands.home.views import home_view
+
+DEFAULT_WINDOW = "7 days"
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +32,32 @@ async def handle_home_opened(
     await publish_home(deps_from(context), client, team_id=team_id, user_id=user_id)
 
 
-async def publish_home(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str) -> None:
-    """Draw this user's Home tab from the database and their role, as of now."""
+async def publish_home(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    window: str = DEFAULT_WINDOW,
+) -> None:
+    """Draw this user's Home tab from the database and their role, as of now; supervisors
+    also get their figures (for `window`)."""
     facts = await deps.workspace.home(team_id=team_id, user_id=user_id)
+    figures = None
+    try:
+        if await deps.supervision.is_supervisor(team_id=team_id, user_id=user_id):
+            figures = await deps.supervision.figures(
+                team_id=team_id, user_id=user_id, window=window
+            )
+    except NotAllowed:
+        figures = None  # Slack could not say: show nothing privileged
     view = home_view(
         role=facts.role,
         recent=facts.recent,
         policy=facts.policy,
         warnings=facts.warnings,
         notice=facts.notice,
+        figures=figures,
     )
     try:
         await client.views_publish(user_id=user_id, view=view.to_dict())

@@ -24,6 +24,7 @@ from bot.workspace import (
     CODE_TTL_MINUTES_RANGE,
     EVERYONE,
     MAX_ATTEMPTS_RANGE,
+    NOBODY,
     Policy,
     SettingsChoices,
 )
@@ -124,6 +125,28 @@ def settings_modal(policy: Policy, choices: SettingsChoices) -> View:
             + ("" if choices.usergroups_listed else " (Slack did not list the user groups.)"),
         ),
         _input(
+            SettingsField.SUPERVISOR_USERGROUP,
+            "Supervisors",
+            _group_select(
+                SettingsField.SUPERVISOR_USERGROUP,
+                policy.supervisor_usergroup,
+                choices,
+                none=(NOBODY, "No supervisors' group (admins only)"),
+            ),
+            hint="Who sees the supervisors' figures on Home and may void a verification; "
+            "alerts mention this group. Admins always may.",
+        ),
+        _input(
+            SettingsField.DIGEST,
+            "Supervisors' digest",
+            _radio(
+                SettingsField.DIGEST,
+                [("off", "Off"), ("daily", "Daily"), ("weekly", "Weekly (Mondays)")],
+                policy.digest,
+            ),
+            hint="The figures and a chart, posted to the supervisors' channel after midnight.",
+        ),
+        _input(
             SettingsField.SMS_PROVIDER,
             "SMS provider",
             _static(SettingsField.SMS_PROVIDER, choices.sms_providers, policy.sms_provider),
@@ -210,20 +233,31 @@ def _static(field: SettingsField, names: Sequence[str], current: str) -> StaticS
 
 
 def _usergroup_select(policy: Policy, choices: SettingsChoices) -> StaticSelectElement:
-    options = [_option(EVERYONE, "Everyone in the workspace")]
+    return _group_select(
+        SettingsField.AGENT_USERGROUP,
+        policy.agent_usergroup,
+        choices,
+        none=(EVERYONE, "Everyone in the workspace"),
+    )
+
+
+def _group_select(
+    field: SettingsField, group_id: str | None, choices: SettingsChoices, *, none: tuple[str, str]
+) -> StaticSelectElement:
+    options = [_option(*none)]
     groups = list(choices.usergroups[:MAX_GROUP_OPTIONS])
-    if policy.agent_usergroup and all(g.id != policy.agent_usergroup for g in groups):
+    if group_id and all(g.id != group_id for g in groups):
         # Keep the current group choosable even when Slack did not list it.
-        groups.insert(0, choices.usergroup_choice(policy.agent_usergroup))
+        groups.insert(0, choices.usergroup_choice(group_id))
         groups = groups[:MAX_GROUP_OPTIONS]
     options.extend(
         _option(group.id, f"@{group.handle}" + (f" ({group.name})" if group.name else ""))
         for group in groups
     )
-    current = policy.agent_usergroup or EVERYONE
+    current = group_id or none[0]
     initial = next((option for option in options if option.value == current), None)
     return StaticSelectElement(
-        action_id=SettingsField.AGENT_USERGROUP,
+        action_id=field,
         placeholder="Pick a user group",
         options=options,
         initial_option=initial,

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.supervision import SupervisorFigures
 from bot.verification import VerificationState
 from bot.workspace import (
     RECENT_LIMIT,
@@ -28,6 +29,7 @@ from bot.workspace import (
     describe_value,
 )
 from commands.blocks import escape, slack_time
+from commands.home.supervisor_views import supervisor_blocks
 from commands.ids import ActionId, ButtonLabel
 
 # --- App Home ----------------------------------------------------------------------------------
@@ -40,11 +42,14 @@ def home_view(
     policy: Policy | None = None,
     warnings: Sequence[str] = (),
     notice: str | None = None,
+    figures: SupervisorFigures | None = None,
 ) -> View:
     """Agents see their recent verifications; admins also see the policy and its warnings.
 
     `policy` is only used for admins: an agent's home never shows the rules' details."""
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="PIN Verify"))]
+    if figures is not None:
+        blocks.extend(supervisor_blocks(figures))
     if role is Role.ADMIN and policy is not None:
         blocks.extend(_admin_blocks(policy, warnings))
         blocks.append(DividerBlock())
@@ -120,6 +125,10 @@ def _admin_blocks(policy: Policy, warnings: Sequence[str]) -> list[Block]:
                     text=PlainTextObject(text=ButtonLabel.SETTINGS),
                     action_id=ActionId.OPEN_SETTINGS,
                     style="primary",
+                ),
+                ButtonElement(
+                    text=PlainTextObject(text=ButtonLabel.DOWNLOAD_AUDIT),
+                    action_id=ActionId.DOWNLOAD_AUDIT,
                 ),
             ]
         ),

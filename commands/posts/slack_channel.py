@@ -43,7 +43,7 @@ class SlackSupervisorChannel:
         self._client = client
 
     async def post_live(self, report: LiveReport, *, marker: str) -> str:
-        response = await _call(
+        response = await call_slack(
             "live message",
             lambda: self._client.chat_postMessage(
                 channel=report.channel,
@@ -56,7 +56,7 @@ class SlackSupervisorChannel:
 
     async def update_live(self, report: LiveReport, *, channel: str, ts: str) -> None:
         try:
-            await _call(
+            await call_slack(
                 "live message update",
                 lambda: self._client.chat_update(
                     channel=channel,
@@ -79,7 +79,7 @@ class SlackSupervisorChannel:
         mention: str | None,
         marker: str,
     ) -> str:
-        response = await _call(
+        response = await call_slack(
             "supervisors' alert",
             lambda: self._client.chat_postMessage(
                 channel=channel,
@@ -91,7 +91,7 @@ class SlackSupervisorChannel:
         return str(response["ts"])
 
     async def post_thread_parent(self, *, channel: str, purpose: str, marker: str) -> str:
-        response = await _call(
+        response = await call_slack(
             "thread",
             lambda: self._client.chat_postMessage(
                 channel=channel, text=thread_parent_text(purpose), metadata=marker_metadata(marker)
@@ -108,7 +108,7 @@ class SlackSupervisorChannel:
         mention: str | None,
         marker: str,
     ) -> str:
-        response = await _call(
+        response = await call_slack(
             "settings announcement",
             lambda: self._client.chat_postMessage(
                 channel=channel,
@@ -125,7 +125,7 @@ class SlackSupervisorChannel:
     ) -> str | None:
         cursor: str | None = None
         for _ in range(LOOKUP_PAGES):
-            page = await _call(
+            page = await call_slack(
                 "marker lookup",
                 functools.partial(self._page, channel, since, thread_ts, cursor),
             )
@@ -159,7 +159,7 @@ class SlackSupervisorChannel:
         )
 
 
-async def _call(
+async def call_slack(
     what: str, request: Callable[[], Awaitable[AsyncSlackResponse]]
 ) -> AsyncSlackResponse:
     """One Web API call; any Slack trouble becomes DeliveryDeferred (Retry-After kept)."""

@@ -63,7 +63,7 @@ async def verify(
             blocks=as_dicts(pick_list(request.text.strip(), matches)),
         )
         return
-    await open_card(
+    snapshot = await open_card(
         deps,
         client,
         team_id=request.team_id,
@@ -71,7 +71,7 @@ async def verify(
         user_name=request.user_name,
         contact=matches[0],
     )
-    await respond(text=card_opened_text(matches[0].name))
+    await respond(text=card_opened_text(matches[0].name, snapshot.history))
 
 
 async def verify_ticket(
@@ -99,7 +99,8 @@ async def verify_ticket(
     number = escape(match.ticket.number)
     tagged = snapshot.ticket is not None and snapshot.ticket.number == match.ticket.number
     outcome = "is tagged." if tagged else "was not tagged: the card says why."
-    await respond(text=f"{card_opened_text(match.contact.name)} Ticket #{number} {outcome}")
+    opened = card_opened_text(match.contact.name, snapshot.history)
+    await respond(text=f"{opened} Ticket #{number} {outcome}")
 
 
 async def handle_pick(
@@ -128,7 +129,7 @@ async def handle_pick(
             replace_original=True,
         )
         return
-    await open_card(
+    snapshot = await open_card(
         deps,
         client,
         team_id=pick.team_id,
@@ -136,4 +137,4 @@ async def handle_pick(
         user_name=pick.user_name,
         contact=contact,
     )
-    await respond(text=card_opened_text(contact.name), replace_original=True)
+    await respond(text=card_opened_text(contact.name, snapshot.history), replace_original=True)

@@ -15,7 +15,9 @@ from slack_sdk.models.blocks import (
 
 from bot.contacts import ContactRecord
 from bot.masking import mask_email, mask_phone
+from bot.verification import ContactHistory
 from commands.blocks import escape
+from commands.card.history_views import locked_out_text
 from commands.ids import ActionId, BlockId
 
 MAX_PICKS = 10
@@ -80,5 +82,12 @@ def no_match_text(query_text: str) -> str:
     )
 
 
-def card_opened_text(contact_name: str) -> str:
-    return f"Opened the verification card for *{escape(contact_name)}* in your DM with PIN Verify."
+def card_opened_text(contact_name: str, history: ContactHistory | None = None) -> str:
+    opened = (
+        f"Opened the verification card for *{escape(contact_name)}* in your DM with PIN Verify."
+    )
+    if history is not None and history.locked_out:
+        # Said where the agent typed /verify too: a locked-out caller must not get a fresh
+        # start by being looked up again.
+        return f"{opened}\n{locked_out_text(history)}"
+    return opened

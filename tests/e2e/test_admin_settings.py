@@ -103,7 +103,8 @@ async def test_home_for_an_admin_shows_policy_buttons_and_warnings(running_bot: 
         text = message_text(home)
         assert "Policy for this workspace" in text
         assert "*Code length*\n6 digits" in text and "*Code lifetime*\n10 min" in text
-        assert find_button_labels(home) == ["Edit PIN templates", "Settings"]
+        assert find_button_labels(home) == ["Edit PIN templates", "Settings", "Download audit log"]
+        assert "Supervisors" in text and "Open now: 0" in text  # admins supervise too
         assert "Everyone in the workspace may verify callers" in text
         assert "Codes are written into ticket notes" in text
         assert "Codes are shown to agents" not in text
