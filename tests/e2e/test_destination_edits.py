@@ -61,6 +61,9 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(running_bot: 
         post_text = message_text(post)
         assert FLAG in post_text and "Reason: Caller's &lt;b&gt;phone&lt;/b&gt; lost" in post_text
         assert "5550100" not in post_text
+        alert = await bot.thread_reply(post, "destination not on record")
+        assert "+1 ••• ••• 0100" in alert.text and "5550100" not in alert.text
+        assert "Caller's &lt;b&gt;phone&lt;/b&gt; lost" in alert.text
 
         (edited,) = await audit(bot, AuditKind.DESTINATION_EDITED)
         assert edited.actor_user_id == AGENT

@@ -104,9 +104,11 @@ async def test_kill_9_mid_post_leaves_one_supervisors_message(database_url: str)
         ]
         assert len(posts) == 1
         assert emulator.calls_to("conversations.history")  # it looked before posting again
-        async with open_runtime(settings, run_relay=False) as runtime:
-            async with runtime.db.transaction() as session:
-                (row,) = await queries.list_outbox_messages(session=session)
+        async with (
+            open_runtime(settings, run_relay=False) as runtime,
+            runtime.db.transaction() as session,
+        ):
+            (row,) = await queries.list_outbox_messages(session=session)
         assert row.status == "delivered" and row.attempts == 1
 
 
