@@ -23,8 +23,8 @@ class AuditService:
 
     async def export_recent(self, *, team_id: str, actor_user_id: str, out: TextIO) -> int:
         """Write this workspace's last 30 days as CSV to `out`; returns how many events."""
-        until = self._clock.now()
-        since = until - timedelta(days=DOWNLOAD_DAYS)
+        now = self._clock.now()
+        since, until = now - timedelta(days=DOWNLOAD_DAYS), now + timedelta(seconds=1)
         written = await export_trail(
             self._db, out, fmt="csv", since=since, until=until, team_id=team_id
         )

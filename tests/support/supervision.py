@@ -18,7 +18,7 @@ from providers.crm import ContactRecord
 from storage.db import Database
 from storage.models import OutboxMessage
 
-Plan = Literal["verified", "wrong_then_incomplete", "completed_unverified"]
+Plan = Literal["verified", "wrong_then_incomplete", "completed_unverified", "locked", "open"]
 
 
 def contact(number: int) -> ContactRecord:
@@ -37,9 +37,19 @@ class Driven:
     plan: Plan
 
 
-async def drive(deps: Deps, *, team_id: str, agent: str, who: ContactRecord, plan: Plan) -> Driven:
-    """Open, send an SMS, check and close one verification as `plan` says. The workspace
-    must show codes to agents (PINVERIFY_SHOW_CODE_TO_AGENT), which is how the code is read."""
+async def drive(
+    deps: Deps,
+    *,
+    team_id: str,
+    agent: str,
+    who: ContactRecord,
+    plan: Plan,
+    clock: ManualClock | None = None,
+    answer_after: float = 0.0,
+) -> Driven:
+    """Open, send an SMS, check and close one verification as `plan` says (the caller reads
+    the code back `answer_after` seconds after it was sent, on `clock`). The workspace must
+    show codes to agents (PINVERIFY_SHOW_CODE_TO_AGENT), which is how the code is read."""
     opened = await deps.verifications.open(
         team_id=team_id, agent_user_id=agent, agent_name=agent, contact=who
     )
@@ -48,16 +58,26 @@ async def drive(deps: Deps, *, team_id: str, agent: str, who: ContactRecord, pla
     )
     assert sent.error is None and sent.code_for_agent is not None, sent.error
     code = sent.code_for_agent
+    if clock is not None:
+        clock.advance(seconds=answer_after)
+    if plan == "open":
+        return Driven(opened.id, plan)
+    wrong = "0" * len(code) if code != "0" * len(code) else "1" * len(code)
+    if plan == "locked":
+        for _ in range(5):
+            await deps.verifications.check_code(
+                verification_id=opened.id, actor_user_id=agent, entry=wrong, seq=2
+            )
     if plan == "verified":
         await deps.verifications.check_code(
             verification_id=opened.id, actor_user_id=agent, entry=code, seq=2
         )
     elif plan == "wrong_then_incomplete":
-        wrong = "0" * len(code) if code != "0" * len(code) else "1" * len(code)
         await deps.verifications.check_code(
             verification_id=opened.id, actor_user_id=agent, entry=wrong, seq=2
         )
-    outcome = Outcome.INCOMPLETE if plan == "wrong_then_incomplete" else Outcome.COMPLETED
+    incomplete = plan in ("wrong_then_incomplete", "locked")
+    outcome = Outcome.INCOMPLETE if incomplete else Outcome.COMPLETED
     await deps.verifications.close(verification_id=opened.id, actor_user_id=agent, outcome=outcome)
     return Driven(opened.id, plan)
 
