@@ -195,7 +195,7 @@ async def open_runtime(
             settings=settings,
             contacts=ContactService(contacts),
             verifications=verifications,
-            tickets=TicketService(db=db, clock=clock, contacts=contacts),
+            tickets=TicketService(db=db, clock=clock, contacts=contacts, watcher=watcher),
             card_locks=card_locks,
             roles=roles,
             workspace=WorkspaceService(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.audit import AuditKind
+from bot.changes import NoWatcher, VerificationWatcher
 from bot.clock import Clock
 from bot.contacts import crm_problem
 from bot.errors import RefusalCode, TicketProblem, VerificationRefused
@@ -45,10 +46,19 @@ def require_ticket(verification: Verification, policy: Policy, *, tickets_enable
 
 
 class TicketService:
-    def __init__(self, *, db: Database, clock: Clock, contacts: ContactDirectory) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        contacts: ContactDirectory,
+        watcher: VerificationWatcher | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._contacts = contacts
+        # A tagged ticket shows on the supervisors' live message (bot/supervision).
+        self._watcher: VerificationWatcher = watcher or NoWatcher()
 
     @property
     def enabled(self) -> bool:
@@ -201,6 +211,13 @@ class TicketService:
                 kind=AuditKind.TICKET_TAGGED,
                 at=now,
                 detail={"ticket": ticket.number, "ticket_ref": ticket.ref, "source": source},
+            )
+            await self._watcher.changed(
+                session,
+                verification,
+                event=AuditKind.TICKET_TAGGED,
+                now=now,
+                actor_user_id=actor_user_id,
             )
 
     async def _open_verification(self, verification_id: str, actor_user_id: str) -> Verification:

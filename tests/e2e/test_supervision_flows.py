@@ -37,9 +37,13 @@ def emulator() -> SlackEmulator:
 
 async def wrong(bot: RunningBot, card: Message, times: int, *, user: str = AGENT) -> None:
     for _ in range(times):
-        before = message_text(card)
-        await bot.driver.click(user, card, "Check code", inputs={CODE_BOX: "000000"})
-        await bot.driver.wait_for(lambda was=before: message_text(card) != was or None)
+        await check_wrong_once(bot, card, user)
+
+
+async def check_wrong_once(bot: RunningBot, card: Message, user: str) -> None:
+    before = message_text(card)
+    await bot.driver.click(user, card, "Check code", inputs={CODE_BOX: "000000"})
+    await bot.driver.wait_for(lambda: message_text(card) != before or None)
 
 
 async def test_one_live_message_follows_the_whole_life(running_bot: BotFactory) -> None:
