@@ -130,9 +130,19 @@ async def test_supervisors_post_survives_a_slack_outage_and_a_restart(
     async with running_bot(clock=clock) as bot:
         post = await bot.live_message("Incomplete")
         assert "Jane Doe" in message_text(post) and len(bot.supervisor_posts()) == 1
-        async with bot.runtime.db.transaction() as session:
-            (row,) = await queries.list_outbox_messages(session=session)
-        assert row.status == "delivered" and row.attempts >= 1
+
+        async def delivered() -> bool:
+            # The row is marked in the transaction after the post: wait for it, not race it.
+            async with bot.runtime.db.transaction() as session:
+                (row,) = await queries.list_outbox_messages(session=session)
+            assert row.attempts >= 1
+            return row.status == "delivered"
+
+        for _ in range(250):
+            if await delivered():
+                break
+            await asyncio.sleep(0.02)
+        assert await delivered()
 
 
 async def test_without_slack_credentials_events_answer_503_and_health_works(

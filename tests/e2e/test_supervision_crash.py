@@ -22,7 +22,7 @@ from bot.runtime import open_runtime
 from bot.settings import load_settings
 from slack_emulator import SlackEmulator, message_text
 from storage import repositories as repo
-from storage.db import Database
+from storage.db import Database, make_engine
 from tests.support import queries
 from tests.support.asgi import running_server
 from tests.support.bot import SECRET_KEY, SIGNING_SECRET, SUPERVISORS, new_emulator
@@ -86,15 +86,23 @@ async def test_kill_9_mid_post_leaves_one_supervisors_message(database_url: str)
             first.wait(timeout=10)
         release.set()
         assert len(emulator.messages(SUPERVISORS)) == 1
+        watcher = Database(make_engine(database_url))
+        stack.push_async_callback(watcher.dispose)
+
+        async def row_delivered() -> bool:
+            async with watcher.transaction() as session:
+                (row,) = await queries.list_outbox_messages(session=session)
+            return row.status == "delivered"
+
         with serving(env):
             # After the lease (2 s) the restarted app takes the row over, finds the message
             # by its marker and brings it up to date instead of posting a second one.
-            await wait_until(
-                lambda: (
-                    "Completed" in message_text(emulator.messages(SUPERVISORS)[0])
-                    and emulator.calls_to("chat.update")
-                )
-            )
+            for _ in range(600):
+                if await row_delivered():
+                    break
+                await asyncio.sleep(0.05)
+        assert "Completed" in message_text(emulator.messages(SUPERVISORS)[0])
+        assert emulator.calls_to("chat.update")
         (post,) = emulator.messages(SUPERVISORS)
         assert (post.metadata or {})["event_payload"][
             "key"
@@ -104,10 +112,7 @@ async def test_kill_9_mid_post_leaves_one_supervisors_message(database_url: str)
         ]
         assert len(posts) == 1
         assert emulator.calls_to("conversations.history")  # it looked before posting again
-        async with (
-            open_runtime(settings, run_relay=False) as runtime,
-            runtime.db.transaction() as session,
-        ):
+        async with watcher.transaction() as session:
             (row,) = await queries.list_outbox_messages(session=session)
         assert row.status == "delivered" and row.attempts == 1
 
