@@ -70,15 +70,18 @@ class SupervisionWatcher:
         )
         voided_by = actor_user_id if event == AuditKind.VERIFICATION_VOIDED else None
         report = live_report(snapshot, channel=channel, policy=policy, voided_by=voided_by)
-        await repo.upsert_coalesced_outbox_message(
-            session=session,
-            kind=OutboxKind.SUPERVISOR_LIVE,
-            dedupe_key=key,
-            payload=report.to_row(),
-            at=now,
-            verification_id=verification.id,
-            pace_key=channel_pace_key(channel),
-        )
+        payload = report.to_row()
+        if existing is None or existing.payload != payload:
+            # Unchanged (a check refused while locked, say): no update worth a Slack call.
+            await repo.upsert_coalesced_outbox_message(
+                session=session,
+                kind=OutboxKind.SUPERVISOR_LIVE,
+                dedupe_key=key,
+                payload=payload,
+                at=now,
+                verification_id=verification.id,
+                pace_key=channel_pace_key(channel),
+            )
         for alert_key, alert in await self._alerts(
             session, event, snapshot, report, verification, seq, actor_user_id, reason, now
         ):
