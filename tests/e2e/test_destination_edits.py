@@ -57,7 +57,8 @@ async def test_edited_number_gets_the_code_and_the_flag_everywhere(running_bot: 
         )
         await bot.wait_text(card, "Code verified")
         await bot.driver.click(AGENT, card, "Completed")
-        (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+        # The live message exists from the send on: wait for its final state.
+        post = await bot.live_message("Completed")
         post_text = message_text(post)
         assert FLAG in post_text and "Reason: Caller's &lt;b&gt;phone&lt;/b&gt; lost" in post_text
         assert "5550100" not in post_text
@@ -160,7 +161,7 @@ async def test_an_edited_email_does_not_flag_a_verification_done_by_sms(
         )
         await bot.wait_text(card, "Code verified")
         await bot.driver.click(AGENT, card, "Completed")
-        (post,) = await bot.driver.wait_for(lambda: bot.supervisor_posts())
+        post = await bot.live_message("Completed")
         assert FLAG not in message_text(post)
         (closed,) = await audit(bot, "verification_closed")
         assert "destination_not_on_record" not in closed.detail
