@@ -102,6 +102,6 @@ class SupervisionService:
         if len(text) > MAX_VOID_REASON:
             raise SettingsInvalid({"reason": f"At most {MAX_VOID_REASON} characters."})
         closed = await self._verifications.void(
-            verification_id=verification_id, actor_user_id=user_id, reason=text
+            team_id=team_id, verification_id=verification_id, actor_user_id=user_id, reason=text
         )
         return Voided(snapshot=closed.snapshot, already_closed=closed.already_closed)

@@ -413,19 +413,33 @@ class VerificationService:
             raise ValueError("a verification is voided with void(), by a supervisor")
         return await self._close(verification_id, actor_user_id, outcome, reason=None)
 
-    async def void(self, *, verification_id: str, actor_user_id: str, reason: str) -> CloseOutcome:
-        """A supervisor voids an open verification (the caller checked the role): it closes
-        as Voided, its codes are voided, and everyone watching is told who did it and why."""
-        return await self._close(verification_id, actor_user_id, Outcome.VOIDED, reason=reason)
+    async def void(
+        self, *, team_id: str, verification_id: str, actor_user_id: str, reason: str
+    ) -> CloseOutcome:
+        """A supervisor of `team_id` voids an open verification of that workspace (the caller
+        checked the role): it closes as Voided, its codes are voided, and everyone watching
+        is told who did it and why."""
+        return await self._close(
+            verification_id, actor_user_id, Outcome.VOIDED, reason=reason, team_id=team_id
+        )
 
     async def _close(
-        self, verification_id: str, actor_user_id: str, outcome: Outcome, *, reason: str | None
+        self,
+        verification_id: str,
+        actor_user_id: str,
+        outcome: Outcome,
+        *,
+        reason: str | None,
+        team_id: str | None = None,
     ) -> CloseOutcome:
         now = self._clock.now()
         async with self._db.transaction() as session:
             verification = await self._get(session, verification_id, for_update=True)
             if outcome is not Outcome.VOIDED:
                 require_agent(verification, actor_user_id)
+            elif verification.team_id != team_id:
+                # Another workspace's verification: as if it did not exist.
+                raise VerificationRefused("No such verification.", code=RefusalCode.NOT_FOUND)
             policy = await self._policy(session, verification)
             if not await repo.close_verification(
                 session=session, verification_id=verification_id, outcome=outcome.value, at=now

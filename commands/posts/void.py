@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainText
 from slack_sdk.models.views import View
 
 from bot.deps import deps_from
-from bot.errors import NotAllowed, SettingsInvalid
+from bot.errors import NotAllowed, SettingsInvalid, VerificationRefused
 from bot.supervision import MAX_VOID_REASON
 from commands.blocks import escape
 from commands.card import redraw_card
@@ -94,7 +94,7 @@ async def handle_void_submission(
     except SettingsInvalid as invalid:
         await ack(response_action="errors", errors={BlockId.VOID_REASON: invalid.errors["reason"]})
         return
-    except NotAllowed as refusal:
+    except (NotAllowed, VerificationRefused) as refusal:
         await ack(response_action="errors", errors={BlockId.VOID_REASON: refusal.message})
         return
     await ack()
