@@ -25,12 +25,10 @@ from bot.templates import (
     MessageRenderer,
     MessageTemplates,
 )
-from bot.tickets import enqueue_close_note
 from bot.verification.checking import decide_check
-from bot.verification.reports import close_note_facts
+from bot.verification.closing import record_close
 from bot.verification.reservation import Reservation, SendingKit, reserve_send
 from bot.verification.send_records import (
-    edit_flag,
     record_send_failure,
     record_send_success,
 )
@@ -450,45 +448,16 @@ class VerificationService:
                     snapshot=await self._snapshot(session, verification, policy),
                 )
             await session.refresh(verification)
-            # Snapshot before voiding: an expired code must be reported as expired.
-            snapshot = await self._snapshot(session, verification, policy)
-            if snapshot.code_expired:
-                # Kept as "expired", so a later redraw (note status) still says so.
-                await repo.void_code_sends(
-                    session=session, verification_id=verification_id, status=SendStatus.EXPIRED
-                )
-            await repo.void_code_sends(
-                session=session, verification_id=verification_id, status=SendStatus.VOIDED
-            )
-            voided = outcome is Outcome.VOIDED
-            repo.append_audit_event(
-                session=session,
-                team_id=verification.team_id,
-                verification_id=verification_id,
-                actor_user_id=actor_user_id,
-                kind=AuditKind.VERIFICATION_VOIDED if voided else AuditKind.VERIFICATION_CLOSED,
-                at=now,
-                detail={
-                    "outcome": outcome.value,
-                    "check": snapshot.check_summary,
-                    **({"reason": reason} if voided else {}),
-                    **edit_flag(snapshot.destination_edited, snapshot.edit_reason),
-                },
-            )
-            noted = enqueue_close_note(
-                session=session,
-                verification=verification,
-                facts=close_note_facts(verification, snapshot, closed_at=now),
-                policy=policy,
-                at=now,
-            )
-            await self._watcher.changed(
+            noted = await record_close(
                 session,
-                verification,
-                event=AuditKind.VERIFICATION_VOIDED if voided else AuditKind.VERIFICATION_CLOSED,
-                now=now,
+                verification=verification,
+                snapshot=await self._snapshot(session, verification, policy),
+                policy=policy,
+                outcome=outcome,
                 actor_user_id=actor_user_id,
                 reason=reason,
+                watcher=self._watcher,
+                now=now,
             )
         if noted:
             self._outbox_written()
