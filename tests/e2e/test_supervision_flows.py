@@ -51,6 +51,8 @@ async def test_one_live_message_follows_the_whole_life(running_bot: BotFactory) 
         card = await bot.open_card("+1 513 555 7611")
         assert bot.supervisor_posts() == []  # nothing before the first send
         await bot.driver.click(AGENT, card, "Send SMS")
+        # The card and the live message are redrawn independently: wait for both.
+        await bot.wait_text(card, "Code #1 sent")
         live = await bot.live_message("Code delivered")  # the console provider delivers
         assert "SMS to +1 ••• ••• 7611" in message_text(live) and "Void" in find_button_labels(live)
         await wrong(bot, card, 1)
@@ -58,6 +60,7 @@ async def test_one_live_message_follows_the_whole_life(running_bot: BotFactory) 
         assert "1 of 5 wrong" in message_text(live)
         (code,) = await bot.console_codes()
         await bot.driver.click(AGENT, card, "Check code", inputs={CODE_BOX: code})
+        await bot.wait_text(card, "Code verified")
         await bot.wait_text(live, "Verified")
         await bot.driver.click(AGENT, card, "Completed")
         text = await bot.wait_text(live, "Completed* (code verified)")
@@ -75,6 +78,8 @@ async def test_completed_without_a_code_and_an_edited_destination_alert_in_the_t
     async with running_bot(env=ENV) as bot:
         card = await bot.open_card("+1 513 555 7611")
         await bot.driver.click(AGENT, card, "Send SMS")
+        # The card and the live message are redrawn independently: wait for both.
+        await bot.wait_text(card, "Code #1 sent")
         live = await bot.live_message("Code delivered")
         await bot.driver.click(AGENT, card, "Completed")  # confirms "without a code"
         await bot.wait_text(live, "Completed without a verified code")
@@ -125,6 +130,8 @@ async def test_void_is_for_supervisors_and_is_audited(running_bot: BotFactory) -
     async with running_bot(env=ENV) as bot:
         card = await bot.open_card("+1 513 555 7611")
         await bot.driver.click(AGENT, card, "Send SMS")
+        # The card and the live message are redrawn independently: wait for both.
+        await bot.wait_text(card, "Code #1 sent")
         live = await bot.live_message("Code delivered")
         # An agent in the channel clicks Void: refused, privately, and audited.
         await bot.driver.click(OTHER_AGENT, live, "Void")
