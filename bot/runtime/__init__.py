@@ -216,6 +216,11 @@ async def open_runtime(
             db=db,
             relay=relay,
             slack_app=slack_app,
+            signing_secret=(
+                settings.slack_signing_secret.get_secret_value()
+                if settings.slack_signing_secret is not None
+                else None
+            ),
             run_relay=run_relay,
             webhooks=webhooks,
             extra_routes=sandbox_routes(sandbox) if sandbox is not None else (),
