@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.models import Contact
 
 CSV_COLUMNS = ("name", "email", "phone", "company", "external_id")
+MAX_ID_DIGITS = 18
 
 
 class BuiltinDirectory:
@@ -53,7 +54,8 @@ class BuiltinDirectory:
             return [to_record(row) for row in rows]
 
     async def get(self, ref: str) -> ContactRecord | None:
-        if not ref.isdigit():
+        # Our refs are row ids: anything else (or past a 64-bit integer) names no contact.
+        if not ref.isascii() or not ref.isdigit() or len(ref) > MAX_ID_DIGITS:
             return None
         async with self._db.transaction() as session:
             row = await repo.get_contact(session=session, contact_id=int(ref))

@@ -20,6 +20,7 @@ from bot.delivery import ConsoleMessageStore, DeliveryTracker, Providers, SendRe
 from bot.deps import Deps
 from bot.locks import KeyedLocks
 from bot.outbox import Deliverer, OutboxHandler, OutboxKind, OutboxRelay
+from bot.runtime.logging_policy import keep_payloads_out_of_logs
 from bot.runtime.sandbox import (
     Sandbox,
     new_sandbox_emulator,
@@ -93,6 +94,7 @@ async def open_runtime(
     to an in-process Slack emulator mounted on that server. Refused if `settings` carry
     real Slack credentials.
     """
+    keep_payloads_out_of_logs()
     clock = clock or SystemClock()
     emulator = None
     if sandbox_at is not None:

@@ -19,6 +19,7 @@ from bot.contacts import import_contacts, parse_contact_csv
 from bot.delivery import ConsoleMessageStore
 from bot.errors import ConfigurationError
 from bot.runtime import PROVIDER_TIMEOUT, open_runtime, secret_key
+from bot.runtime.logging_policy import keep_payloads_out_of_logs
 from bot.runtime.manifest import render_manifest
 from bot.runtime.provider_check import check_providers
 from bot.runtime.report_routes import webhook_token
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    keep_payloads_out_of_logs()
     if args.command == "manifest":
         sys.stdout.write(render_manifest(args.url, socket_mode=args.socket_mode))
         return 0

@@ -63,6 +63,10 @@ def create_server(
             raw = await read_body_at_most(request, MAX_SLACK_BODY_BYTES)
         except BodyTooLarge:
             return JSONResponse({"ok": False, "error": "request too large"}, status_code=413)
+        try:
+            raw.decode("utf-8")  # the verifier decodes it, and Slack only sends UTF-8
+        except UnicodeDecodeError:
+            return JSONResponse({"ok": False, "error": "the body is not UTF-8"}, status_code=400)
         timestamp = request.headers.get("x-slack-request-timestamp") or ""
         signature = request.headers.get("x-slack-signature")
         if not _TIMESTAMP.match(timestamp) or not verifier.is_valid(raw, timestamp, signature):

@@ -40,19 +40,20 @@ def create_app(deps: Deps, *, client: AsyncWebClient, signing_secret: str) -> As
     return app
 
 
-async def report_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+async def report_error(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None
+) -> BoltResponse | None:
     """A payload the listener could not read gets a quiet, specific refusal; anything else is
     a bug: logged with a reference, and the agent is told nothing was verified."""
     if isinstance(error, PayloadError):
-        # Crafted, or from a stale client: nothing was changed, and the sender is told so.
-        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
-        log.warning("refused a malformed payload from %s: %s", user, error)
+        # Listeners answer their own (commands.routing.refusing); one raised elsewhere (a
+        # middleware) is refused the same way, as far as the state of the ack allows.
+        log.warning("refused a malformed payload: %s", error)
         refusal = refusal_for(body, str(error))
         if refusal.ephemeral_url is not None:
             await tell_ephemeral(refusal.ephemeral_url, refusal.text)
-        elif "command" in body and (url := response_url(body)) is not None:
-            await tell_ephemeral(url, refusal.text)
-        # The answer matters only before the ack (a modal's submission); after it is ignored.
+        if response is None:
+            return None
         return BoltResponse(status=refusal.status, body=refusal.body or "")
     reference = uuid.uuid4().hex[:8]
     log.error("listener failed (ref %s)", reference, exc_info=error)

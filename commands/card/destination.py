@@ -159,9 +159,7 @@ async def handle_edit_destination(
     except VerificationRefused as refusal:
         await _show_refusal(deps, client, click.button.verification_id, click.user_id, refusal)
         return
-    await client.views_open(
-        trigger_id=trigger_of(body), view=destination_modal(form, click.button)
-    )
+    await client.views_open(trigger_id=trigger_of(body), view=destination_modal(form, click.button))
 
 
 async def handle_submit_destination(

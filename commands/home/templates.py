@@ -63,9 +63,7 @@ async def handle_open_templates(
     except NotAllowed as refusal:
         shown = notice_modal("Not allowed", refusal.message)
     else:
-        shown = templates_modal(
-            await _editor(deps, team_id, user_name(payload.user), revision=0)
-        )
+        shown = templates_modal(await _editor(deps, team_id, user_name(payload.user), revision=0))
     await client.views_update(view_id=str(view.get("id")), hash=view.get("hash"), view=shown)
 
 

@@ -45,12 +45,13 @@ def refusal_for(payload: Mapping[str, Any] | None, reason: str) -> SlackRefusal:
         text = f"PIN Verify could not read this form: {reason}. {NOTHING_DONE}"
         view = notice_modal("Could not save", text).to_dict()
         return SlackRefusal(200, {"response_action": "update", "view": view}, text)
-    if kind == "block_actions":
+    url = response_url(payload)
+    if kind == "block_actions" and url is not None:
         text = (
             f"PIN Verify could not read that click: {reason}. {NOTHING_DONE} If this is a "
             "card, run /verify again for a fresh one."
         )
-        return SlackRefusal(200, None, text, ephemeral_url=response_url(payload))
+        return SlackRefusal(200, None, text, ephemeral_url=url)
     return SlackRefusal(400, {"ok": False, "error": reason}, reason)
 
 
