@@ -189,13 +189,14 @@ async def test_a_taken_port_exits_1_with_the_reason_and_no_traceback(workdir: Pa
 
 async def _contact_names(database_url: str) -> list[str]:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from storage.models import Contact
 
     db = Database(make_engine(database_url))
     try:
         async with db.transaction() as session:
-            return sorted((await session.scalars(select(Contact.name))).all())
+            return sorted((await session.scalars(select(col(Contact.name)))).all())
     finally:
         await db.dispose()
 

@@ -182,7 +182,9 @@ def _check_text(column: str, value: str) -> None:
         raise ValueError(f"{column} is {len(value):,} characters long; at most {limit} fit")
     bad = _CONTROL.search(value)
     if bad is not None:
-        what = "a NUL byte" if bad.group() == "\x00" else f"control character U+{ord(bad.group()):04X}"
+        what = (
+            "a NUL byte" if bad.group() == "\x00" else f"control character U+{ord(bad.group()):04X}"
+        )
         raise ValueError(f"{column} contains {what}")
 
 

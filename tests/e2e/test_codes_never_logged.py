@@ -63,4 +63,6 @@ async def test_no_code_sent_in_a_whole_run_is_in_any_log(
     # DEBUG really was on for the whole run (migrations log at DEBUG as the app starts).
     assert any(record.levelno == logging.DEBUG for record in logs.records)
     leaked = [code for code in codes if code in logged]
-    assert leaked == [], [line for line in logged.splitlines() if any(c in line for c in leaked)][:5]
+    assert leaked == [], [line for line in logged.splitlines() if any(c in line for c in leaked)][
+        :5
+    ]

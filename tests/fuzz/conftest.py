@@ -25,11 +25,12 @@ _COMMON = {
 }
 settings.register_profile("ci", max_examples=25, **_COMMON)  # type: ignore[arg-type]
 settings.register_profile("deep", max_examples=400, **_COMMON)  # type: ignore[arg-type]
-settings.load_profile(os.environ.get("PINVERIFY_FUZZ_PROFILE", "ci"))
+PROFILE = os.environ.get("PINVERIFY_FUZZ_PROFILE", "ci")
 if "PINVERIFY_FUZZ_EXAMPLES" in os.environ:
     settings.register_profile(
         "custom",
-        parent=settings.get_profile(settings._current_profile or "ci"),  # noqa: SLF001
+        parent=settings.get_profile(PROFILE),
         max_examples=int(os.environ["PINVERIFY_FUZZ_EXAMPLES"]),
     )
-    settings.load_profile("custom")
+    PROFILE = "custom"
+settings.load_profile(PROFILE)

@@ -32,8 +32,9 @@ NASTY = [
 
 def texts(*, surrogates: bool = True, max_size: int = 300) -> st.SearchStrategy[str]:
     """Any text, weighted towards what breaks things."""
-    categories: tuple[str, ...] = () if surrogates else ("Cs",)
-    plain = st.text(st.characters(exclude_categories=categories), max_size=max_size)
+    plain = st.text(
+        st.characters(exclude_categories=() if surrogates else ("Cs",)), max_size=max_size
+    )
     nasty = st.sampled_from([n for n in NASTY if surrogates or "\ud800" not in n])
     mixed = st.lists(st.one_of(plain, nasty), min_size=1, max_size=4).map("".join)
     return st.one_of(plain, nasty, mixed)
@@ -82,7 +83,9 @@ def wrong_type(original: Any) -> st.SearchStrategy[Any]:
     if not isinstance(original, str):
         options.append(st.sampled_from(["", "x", "9" * 25]))
     if not isinstance(original, dict):
-        options.append(st.dictionaries(st.sampled_from(["id", "value", "x"]), json_scalars, max_size=2))
+        options.append(
+            st.dictionaries(st.sampled_from(["id", "value", "x"]), json_scalars, max_size=2)
+        )
     if not isinstance(original, list):
         options.append(st.lists(json_scalars, max_size=2))
     if isinstance(original, str | dict | list) or original is None:
@@ -98,7 +101,11 @@ def broken(draw: st.DrawFn, payload: dict[str, Any]) -> dict[str, Any]:
     target: Any = payload
     for step in path:
         target = target[step]
-    how = draw(st.sampled_from(["type", "nul", "surrogate", "long"] if isinstance(target, str) else ["type"]))
+    how = draw(
+        st.sampled_from(
+            ["type", "nul", "surrogate", "long"] if isinstance(target, str) else ["type"]
+        )
+    )
     if how == "type":
         value = draw(wrong_type(target))
     elif how == "nul":

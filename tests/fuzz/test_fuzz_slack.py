@@ -25,6 +25,7 @@ from tests.support.crafting import (
 )
 from tests.support.hostile import Records, captured_logs
 
+
 @pytest.fixture
 async def fuzzed_bot(running_bot: BotFactory) -> AsyncIterator[tuple[RunningBot, Records]]:
     with captured_logs() as logs:
@@ -90,7 +91,9 @@ async def test_card_button_values_and_code_entries(
     action["action_id"] = ActionId.CHECK_CODE.value
     action["value"] = value
     payload["state"]["values"] = {
-        f"{BlockId.CODE_ENTRY_PREFIX}:1": {ActionId.CODE_INPUT: {"type": "plain_text_input", "value": entry}}
+        f"{BlockId.CODE_ENTRY_PREFIX}:1": {
+            ActionId.CODE_INPUT: {"type": "plain_text_input", "value": entry}
+        }
     }
     outcome = await observe(bot, post_interaction(bot, payload))
     check(outcome)
@@ -109,8 +112,12 @@ async def test_destination_modal_submissions(
     view = await open_edit(bot, card)
     payload = submission_payload(bot, view)
     payload["view"]["state"]["values"] = {
-        BlockId.DESTINATION_VALUE: {ActionId.DESTINATION_INPUT: {"type": "plain_text_input", "value": value}},
-        BlockId.EDIT_REASON: {ActionId.EDIT_REASON_INPUT: {"type": "plain_text_input", "value": reason}},
+        BlockId.DESTINATION_VALUE: {
+            ActionId.DESTINATION_INPUT: {"type": "plain_text_input", "value": value}
+        },
+        BlockId.EDIT_REASON: {
+            ActionId.EDIT_REASON_INPUT: {"type": "plain_text_input", "value": reason}
+        },
     }
     outcome = await observe(bot, post_interaction(bot, payload, signed=signed))
     check(outcome)
@@ -129,10 +136,21 @@ async def test_broken_modal_submissions(
     view = await open_edit(bot, card)
     payload = submission_payload(bot, view)
     payload["view"]["callback_id"] = data.draw(
-        st.sampled_from([c.value for c in (CallbackId.EDIT_DESTINATION, CallbackId.CREATE_TICKET, CallbackId.EDIT_TEMPLATES)])
+        st.sampled_from(
+            [
+                c.value
+                for c in (
+                    CallbackId.EDIT_DESTINATION,
+                    CallbackId.CREATE_TICKET,
+                    CallbackId.EDIT_TEMPLATES,
+                )
+            ]
+        )
     )
     payload["view"]["state"]["values"] = {
-        BlockId.DESTINATION_VALUE: {ActionId.DESTINATION_INPUT: {"type": "plain_text_input", "value": "+15135550100"}},
+        BlockId.DESTINATION_VALUE: {
+            ActionId.DESTINATION_INPUT: {"type": "plain_text_input", "value": "+15135550100"}
+        },
     }
     outcome = await observe(bot, post_interaction(bot, data.draw(broken(payload))))
     check(outcome)
@@ -140,7 +158,12 @@ async def test_broken_modal_submissions(
     bot.emulator.set_modal_stack(AGENT, [])
 
 
-@given(sms=MODAL_TEXT, subject=MODAL_TEXT, body=MODAL_TEXT, revision=st.sampled_from(["0", "1", "9" * 25, "²", ""]))
+@given(
+    sms=MODAL_TEXT,
+    subject=MODAL_TEXT,
+    body=MODAL_TEXT,
+    revision=st.sampled_from(["0", "1", "9" * 25, "²", ""]),
+)
 async def test_template_submissions(
     fuzzed_bot: tuple[RunningBot, Records],
     sms: str | None,
@@ -157,7 +180,9 @@ async def test_template_submissions(
     payload["view"]["private_metadata"] = revision
     typed = {"tpl_sms": sms, "tpl_email_subject": subject, "tpl_email_body": body}
     payload["view"]["state"]["values"] = {
-        f"{block}.{revision}": {ActionId.TEMPLATE_INPUT: {"type": "plain_text_input", "value": text}}
+        f"{block}.{revision}": {
+            ActionId.TEMPLATE_INPUT: {"type": "plain_text_input", "value": text}
+        }
         for block, text in typed.items()
     }
     outcome = await observe(bot, post_interaction(bot, payload))
