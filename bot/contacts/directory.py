@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -117,7 +117,7 @@ class ImportReport:
 
 def parse_contact_csv(text: str, *, region: str) -> tuple[list[ContactRow], list[str]]:
     """Validate every row; return the good ones and one message per bad line."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in CSV_COLUMNS if column not in header]
     if missing:
@@ -128,7 +128,7 @@ def parse_contact_csv(text: str, *, region: str) -> tuple[list[ContactRow], list
     rows: list[ContactRow] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
-    for record in reader:
+    for record in _records(reader, problems):
         line = reader.line_num
         values = {key: (value or "").strip() for key, value in record.items() if key}
         try:
@@ -149,6 +149,14 @@ def parse_contact_csv(text: str, *, region: str) -> tuple[list[ContactRow], list
 
 # Each column's longest value: the table's column sizes. Longer is reported, never cut.
 MAX_LENGTH = {"external_id": 128, "name": 200, "company": 200, "email": 320, "phone": 64}
+
+
+def _records(reader: csv.DictReader[str], problems: list[str]) -> Iterator[dict[str, str]]:
+    """The reader's records; a CSV syntax error ends the file, reported with its line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        problems.append(f"line {reader.line_num}: the CSV cannot be read past here ({exc})")
 
 
 def _parse_row(values: dict[str, str], *, region: str) -> ContactRow:

@@ -86,8 +86,10 @@ form_fields = st.dictionaries(
 
 async def _post(bot: RunningBot, vendor: str, body: Any, *, authentic: bool) -> httpx.Response:
     url = hooks(bot)[vendor]
-    if not authentic:
-        url = url.replace("pinverify:", "pinverify:x") if vendor == "postmark" else url[:-3] + "abc"
+    if not authentic and vendor == "postmark":
+        url = url.replace("pinverify:", "pinverify:x")
+    elif not authentic and vendor != "twilio":  # Twilio's is forged by its signature below
+        url = url[:-3] + "abc"
     async with httpx.AsyncClient(timeout=30) as client:
         if vendor == "vonage":
             return await client.get(url + "?" + urlencode(body))

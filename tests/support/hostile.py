@@ -74,3 +74,27 @@ async def dump_tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         unknown = set(names) - set(dumped) - {"alembic_version", "sqlite_sequence"}
         assert not unknown, f"tables outside storage/models.py: {unknown}"
     return dumped
+
+
+@contextmanager
+def library_chatter() -> Iterator[None]:
+    """Lift bot.runtime.logging_policy for a block (it is process-wide once an app has
+    started): for tests proving an adapter's own requests carry no secret even where httpx
+    and the rest do log them."""
+    from bot.runtime.logging_policy import QUIET_LOGGERS
+
+    saved = {}
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        saved[name] = (logger.level, list(logger.filters))
+        logger.setLevel(logging.NOTSET)
+        for quiet in list(logger.filters):
+            logger.removeFilter(quiet)
+    try:
+        yield
+    finally:
+        for name, (level, filters) in saved.items():
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            for quiet in filters:
+                logger.addFilter(quiet)
