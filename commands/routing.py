@@ -6,6 +6,8 @@ and events the app answers (and a test holds the two equal).
 
 from __future__ import annotations
 
+import inspect
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +16,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from commands.ids import ActionId, Command
+from commands.inbound.refusals import refusal_for, response_url, tell_ephemeral
+from commands.parsing import PayloadError
 
+log = logging.getLogger(__name__)
 Listener = Callable[..., Awaitable[None]]
 ActionKey = str | re.Pattern[str]
 
@@ -60,16 +65,85 @@ def merge(screens: Iterable[Routes]) -> Routes:
 
 def register_routes(app: AsyncApp, routes: Routes) -> None:
     for command, handler in routes.commands.items():
-        app.command(command.value)(handler)
+        app.command(command.value)(refusing(handler))
     for action, handler in routes.actions.items():
-        app.action(action)(handler)
+        app.action(action)(refusing(handler))
     for callback_id, handler in routes.views.items():
-        app.view(callback_id)(handler)
+        app.view(callback_id)(refusing(handler))
     for event, handler in routes.events.items():
-        app.event(event)(handler)
+        app.event(event)(refusing(handler))
     for action_id in routes.ack_only:
         app.action(action_id.value)(_ack_only)
 
 
 async def _ack_only(ack: AsyncAck, **_: Any) -> None:
     await ack()
+
+
+# What Bolt may pass a listener, by name (Bolt injects arguments by parameter name).
+_OFFERED = ("ack", "body", "command", "view", "event", "action", "client", "context", "respond")
+
+
+def refusing(listener: Listener) -> Listener:
+    """`listener`, answering a `PayloadError` it raises with a quiet, specific refusal.
+
+    Inside the listener, so Bolt never sees the exception: a refusal raised just after an
+    ack would otherwise race Bolt's wait for that ack and turn the answer into a 404. Before
+    the ack (a modal's submission) the refusal is the answer (the modal turns into a notice);
+    after it, the user who clicked or typed the command gets an ephemeral message.
+    """
+    wanted = [name for name in inspect.signature(listener).parameters if name in _OFFERED]
+
+    async def run(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        command: Any,
+        view: Any,
+        event: Any,
+        action: Any,
+        client: Any,
+        context: Any,
+        respond: Any,
+    ) -> None:
+        acked = False
+
+        async def tracked_ack(*args: Any, **kwargs: Any) -> None:
+            nonlocal acked
+            acked = True
+            await ack(*args, **kwargs)
+
+        offered = {
+            "ack": tracked_ack,
+            "body": body,
+            "command": command,
+            "view": view,
+            "event": event,
+            "action": action,
+            "client": client,
+            "context": context,
+            "respond": respond,
+        }
+        try:
+            await listener(**{name: offered[name] for name in wanted})
+        except PayloadError as error:
+            await _refuse(ack if not acked else None, body, error)
+
+    run.__name__ = getattr(listener, "__name__", "listener")
+    run.__qualname__ = getattr(listener, "__qualname__", run.__name__)
+    return run
+
+
+async def _refuse(ack: AsyncAck | None, body: dict[str, Any], error: PayloadError) -> None:
+    user = body.get("user")
+    who = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    log.warning("refused a malformed payload from %s: %s", who, error)
+    refusal = refusal_for(body, str(error))
+    if ack is not None:
+        answer = refusal.body or {}
+        if answer.get("response_action") == "update":
+            await ack(response_action="update", view=answer["view"])
+        else:
+            await ack()
+    url = refusal.ephemeral_url or ("command" in body and response_url(body)) or None
+    if url:
+        await tell_ephemeral(url, refusal.text)

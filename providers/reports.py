@@ -10,6 +10,7 @@ payload that cannot be one of theirs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -71,11 +72,39 @@ class MalformedDeliveryStatus(ValueError):
     """The payload is not a status report we understand (answer it with 400)."""
 
 
-def report_text(value: Any) -> str | None:
+# A vendor's message id: printable ASCII without spaces (Twilio SM…, Vonage hex, SendGrid's
+# dotted ids, Postmark UUIDs), never longer than this.
+_MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+# Our idempotency key as vendors echo it back: `<verification id>:<send number>`.
+_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,64}:[0-9]{1,6}$")
+# NUL, other control characters and lone surrogates: no database stores the first and last.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_REPORT_TEXT = 500
+
+
+def report_text(value: Any, *, max_length: int = MAX_REPORT_TEXT) -> str | None:
     """A report field as trimmed text (numbers too, as vendors write ids either way), or None
-    when it is missing or blank."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    when it is missing or blank; control characters dropped, cut to `max_length`."""
+    if isinstance(value, str):
+        text = _UNSTORABLE.sub(" ", value).strip()[:max_length]
+        return text or None
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return str(value)[:max_length]
     return None
+
+
+def report_id(value: Any, *, vendor: str) -> str | None:
+    """A message id from a report, or None when absent; `MalformedDeliveryStatus` when it is
+    present but could not be one the vendor issued (a NUL, 5,000 digits, spaces)."""
+    if value is None or value == "":
+        return None
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _MESSAGE_ID.match(text):
+        raise MalformedDeliveryStatus(f"the message id is not one {vendor} issues")
+    return text
+
+
+def report_reference(value: Any) -> str | None:
+    """Our idempotency key echoed back, or None when it is absent or not one we made (a
+    reference we did not make matches no send, so it is ignored rather than refused)."""
+    return value if isinstance(value, str) and _REFERENCE.match(value) else None

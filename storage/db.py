@@ -23,17 +23,22 @@ _in_transaction: ContextVar[bool] = ContextVar("in_transaction", default=False)
 def make_engine(url: str, **options: Any) -> AsyncEngine:
     """Create the async engine for `url`; SQLite gets the pragmas concurrent writers need.
 
-    `hide_parameters`: a database error must not print phone numbers or emails into a log.
+    `hide_parameters`: a database error must not print phone numbers, emails or codes into a
+    log; `echo` stays off whatever the logging level (bot/runtime/logging_policy.py).
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             hide_parameters=True,
+            echo=False,
+            echo_pool=False,
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
+    return create_async_engine(
+        url, pool_pre_ping=True, hide_parameters=True, echo=False, echo_pool=False, **options
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

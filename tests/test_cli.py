@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from bot.runtime.cli import main
+from storage.db import Database, make_engine
 
 PINVERIFY = [sys.executable, "-m", "bot.runtime.cli"]
 
@@ -184,3 +185,64 @@ async def test_a_taken_port_exits_1_with_the_reason_and_no_traceback(workdir: Pa
     assert process.returncode == 1
     assert "address already in use" in stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+async def _contact_names(database_url: str) -> list[str]:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from storage.models import Contact
+
+    db = Database(make_engine(database_url))
+    try:
+        async with db.transaction() as session:
+            return sorted((await session.scalars(select(col(Contact.name)))).all())
+    finally:
+        await db.dispose()
+
+
+def test_a_nul_byte_in_one_row_skips_only_that_row(
+    workdir: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 11, finding 3: on PostgreSQL one NUL used to abort the whole import."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    csv = workdir / "contacts.csv"
+    csv.write_text(
+        "name,email,phone,company,external_id\n"
+        "Jane Doe,jane@globex.example,,Globex,c1\n"
+        "Ja\x00ne Roe,roe@globex.example,,Glo\x00bex,c2\n"
+        "John Roe,john@globex.example,,Globex,c3\n"
+    )
+    assert main(["contacts", "import", str(csv)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "imported 2 contact(s): 2 new, 0 updated; 1 row(s) skipped\n"
+    assert err == f"{csv}: line 3: name contains a NUL byte\n"
+    assert asyncio.run(_contact_names(database_url)) == ["Jane Doe", "John Roe"]
+
+
+def test_an_over_long_name_is_reported_with_its_line_not_cut(
+    workdir: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 11, finding 11: a 100,000-character name used to be cut to 200 silently."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    csv = workdir / "contacts.csv"
+    csv.write_text(
+        "name,email,phone,company,external_id\n"
+        f"{'N' * 100_000},long@globex.example,,Globex,c1\n"
+        f"{'M' * 200},max@globex.example,,{'C' * 201},c2\n"
+        f"{'O' * 200},ok@globex.example,,Globex,c3\n"
+    )
+    assert main(["contacts", "import", str(csv)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "imported 1 contact(s): 1 new, 0 updated; 2 row(s) skipped\n"
+    assert err.splitlines() == [
+        f"{csv}: line 2: name is 100,000 characters long; at most 200 fit",
+        f"{csv}: line 3: company is 201 characters long; at most 200 fit",
+    ]
+    assert asyncio.run(_contact_names(database_url)) == ["O" * 200]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from providers.crm import (
@@ -24,6 +28,9 @@ from storage.db import Database
 from storage.models import Contact
 
 CSV_COLUMNS = ("name", "email", "phone", "company", "external_id")
+MAX_ID_DIGITS = 18
+# NUL and the other C0/C1 controls, and lone surrogates (tab is fine in a CSV cell).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class BuiltinDirectory:
@@ -53,7 +60,8 @@ class BuiltinDirectory:
             return [to_record(row) for row in rows]
 
     async def get(self, ref: str) -> ContactRecord | None:
-        if not ref.isdigit():
+        # Our refs are row ids: anything else (or past a 64-bit integer) names no contact.
+        if not ref.isascii() or not ref.isdigit() or len(ref) > MAX_ID_DIGITS:
             return None
         async with self._db.transaction() as session:
             row = await repo.get_contact(session=session, contact_id=int(ref))
@@ -89,10 +97,15 @@ class ContactRow:
     email: str | None
     phone_e164: str | None
     company: str
+    line: int = 0  # the CSV line it came from, for problems found while writing it
 
 
 @dataclass
 class ImportReport:
+    """What an import did. The contract (`pinverify contacts import`, tests): every row that
+    was not imported has exactly one entry in `problems`, "line N: what is wrong", in line
+    order; every other row was created or updated; one bad row never stops the others."""
+
     created: int = 0
     updated: int = 0
     problems: list[str] = field(default_factory=list)
@@ -104,7 +117,7 @@ class ImportReport:
 
 def parse_contact_csv(text: str, *, region: str) -> tuple[list[ContactRow], list[str]]:
     """Validate every row; return the good ones and one message per bad line."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in CSV_COLUMNS if column not in header]
     if missing:
@@ -115,7 +128,7 @@ def parse_contact_csv(text: str, *, region: str) -> tuple[list[ContactRow], list
     rows: list[ContactRow] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
-    for record in reader:
+    for record in _records(reader, problems):
         line = reader.line_num
         values = {key: (value or "").strip() for key, value in record.items() if key}
         try:
@@ -130,11 +143,25 @@ def parse_contact_csv(text: str, *, region: str) -> tuple[list[ContactRow], list
             )
             continue
         first_line[row.external_id] = line
-        rows.append(row)
+        rows.append(replace(row, line=line))
     return rows, problems
 
 
+# Each column's longest value: the table's column sizes. Longer is reported, never cut.
+MAX_LENGTH = {"external_id": 128, "name": 200, "company": 200, "email": 320, "phone": 64}
+
+
+def _records(reader: csv.DictReader[str], problems: list[str]) -> Iterator[dict[str, str]]:
+    """The reader's records; a CSV syntax error ends the file, reported with its line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        problems.append(f"line {reader.line_num}: the CSV cannot be read past here ({exc})")
+
+
 def _parse_row(values: dict[str, str], *, region: str) -> ContactRow:
+    for column in CSV_COLUMNS:
+        _check_text(column, values.get(column, ""))
     external_id, name = values.get("external_id", ""), values.get("name", "")
     if not external_id:
         raise ValueError("external_id is empty (it is how a re-import finds the contact)")
@@ -144,13 +171,29 @@ def _parse_row(values: dict[str, str], *, region: str) -> ContactRow:
     email = _normalise_email(values.get("email", ""))
     if phone is None and email is None:
         raise ValueError("needs a phone or an email to send a code to")
+    if email is not None and len(email) > MAX_LENGTH["email"]:
+        raise ValueError(f"email is longer than {MAX_LENGTH['email']} characters")
     return ContactRow(
-        external_id=external_id[:128],
-        name=name[:200],
+        external_id=external_id,
+        name=name,
         email=email,
         phone_e164=phone,
-        company=values.get("company", "")[:200],
+        company=values.get("company", ""),
     )
+
+
+def _check_text(column: str, value: str) -> None:
+    """Refuse what the database cannot hold or would have to cut: a NUL byte or another
+    control character (PostgreSQL refuses NUL outright), a value over the column's size."""
+    limit = MAX_LENGTH[column]
+    if len(value) > limit:
+        raise ValueError(f"{column} is {len(value):,} characters long; at most {limit} fit")
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        what = (
+            "a NUL byte" if bad.group() == "\x00" else f"control character U+{ord(bad.group()):04X}"
+        )
+        raise ValueError(f"{column} contains {what}")
 
 
 def _normalise_phone(raw: str, *, region: str) -> str | None:
@@ -177,26 +220,41 @@ def _normalise_email(raw: str) -> str | None:
 async def import_contacts(
     rows: Iterable[ContactRow], *, db: Database, clock: Clock
 ) -> ImportReport:
-    """Insert new contacts and update existing ones (matched by external_id), in one transaction."""
+    """Insert new contacts and update existing ones (matched by external_id), in one
+    transaction with a savepoint per row: a row the database refuses anyway (a constraint
+    the checks above do not know) is reported by its line and rolled back alone, on SQLite
+    and PostgreSQL alike."""
     report = ImportReport()
     now = clock.now()
     async with db.transaction() as session:
         for row in rows:
-            contact = await repo.get_contact_by_external_id(
-                session=session, external_id=row.external_id
-            )
-            if contact is None:
-                contact = Contact(
-                    external_id=row.external_id, created_at=now, updated_at=now, name=""
+            try:
+                async with session.begin_nested():
+                    created = await _write_row(session, row, now)
+            except DBAPIError as exc:
+                reason = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+                report.problems.append(
+                    f"line {row.line}: the database refused this row ({reason}); it was skipped"
                 )
-                session.add(contact)
+                continue
+            if created:
                 report.created += 1
             else:
                 report.updated += 1
-            contact.name = row.name
-            contact.email = row.email
-            contact.phone_e164 = row.phone_e164
-            contact.company = row.company
-            contact.updated_at = now
-            await session.flush()
     return report
+
+
+async def _write_row(session: AsyncSession, row: ContactRow, now: datetime) -> bool:
+    """Write one row; True when the contact is new."""
+    contact = await repo.get_contact_by_external_id(session=session, external_id=row.external_id)
+    created = contact is None
+    if contact is None:
+        contact = Contact(external_id=row.external_id, created_at=now, updated_at=now, name="")
+        session.add(contact)
+    contact.name = row.name
+    contact.email = row.email
+    contact.phone_e164 = row.phone_e164
+    contact.company = row.company
+    contact.updated_at = now
+    await session.flush()
+    return created

@@ -22,12 +22,14 @@ from bot.delivery.reports import (
     ReportRefused,
     ReportRequest,
 )
+from providers.reports import DeliveryStatus
 
 __all__ = [
     "AppliedStatus",
     "Attempts",
     "Channel",
     "ConsoleMessageStore",
+    "DeliveryStatus",
     "DeliveryTracker",
     "Providers",
     "ReportEndpoint",

@@ -118,7 +118,10 @@ def _state(value: str | None) -> DeliveryState | None:
 def _reference(value: str) -> tuple[str | None, int | None]:
     """Our idempotency key `verification_id:seq`, as vendors echo it back."""
     verification_id, _, seq = value.partition(":")
-    if not verification_id.isalnum() or not seq.isdigit():
+    # ASCII only and bounded: "²" is a digit to str.isdigit(), and 5,000 digits are not an int.
+    if not re.fullmatch(r"[A-Za-z0-9]{1,32}", verification_id) or not re.fullmatch(
+        r"[0-9]{1,6}", seq
+    ):
         return None, None
     return verification_id, int(seq)
 

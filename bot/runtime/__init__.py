@@ -22,6 +22,7 @@ from bot.delivery import ConsoleMessageStore, DeliveryTracker, Providers, SendRe
 from bot.deps import Deps
 from bot.locks import KeyedLocks
 from bot.outbox import Deliverer, OutboxHandler, OutboxKind, OutboxRelay
+from bot.runtime.logging_policy import keep_payloads_out_of_logs
 from bot.runtime.sandbox import (
     Sandbox,
     new_sandbox_emulator,
@@ -110,6 +111,7 @@ async def open_runtime(
     to an in-process Slack emulator mounted on that server. Refused if `settings` carry
     real Slack credentials.
     """
+    keep_payloads_out_of_logs()
     clock = clock or SystemClock()
     emulator = None
     if sandbox_at is not None:
@@ -260,6 +262,11 @@ async def open_runtime(
             db=db,
             relay=relay,
             slack_app=slack_app,
+            signing_secret=(
+                settings.slack_signing_secret.get_secret_value()
+                if settings.slack_signing_secret is not None
+                else None
+            ),
             run_relay=run_relay,
             webhooks=webhooks,
             extra_routes=sandbox_routes(sandbox) if sandbox is not None else (),

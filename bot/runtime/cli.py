@@ -21,6 +21,7 @@ from bot.delivery import ConsoleMessageStore
 from bot.errors import ConfigurationError
 from bot.runtime import PROVIDER_TIMEOUT, open_runtime, secret_key
 from bot.runtime.audit_cli import add_audit_commands, run_audit_command
+from bot.runtime.logging_policy import keep_payloads_out_of_logs
 from bot.runtime.manifest import render_manifest
 from bot.runtime.provider_check import check_providers
 from bot.runtime.report_routes import webhook_token
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    keep_payloads_out_of_logs()
     if args.command == "manifest":
         sys.stdout.write(render_manifest(args.url, socket_mode=args.socket_mode))
         return 0
@@ -111,19 +113,25 @@ async def _import_contacts(settings: Settings, path: Path) -> int:
         sys.stderr.write(f"pinverify: cannot read {path}: {exc}\n")
         return 2
     rows, problems = parse_contact_csv(text, region=settings.pinverify_default_region)
-    for problem in problems:
-        sys.stderr.write(f"{path}: {problem}\n")
     db = Database(make_engine(settings.database_url))
     try:
         await upgrade_database(db.engine)
         report = await import_contacts(rows, db=db, clock=SystemClock())
     finally:
         await db.dispose()
+    skipped = sorted([*problems, *report.problems], key=_line_number)
+    for problem in skipped:
+        sys.stderr.write(f"{path}: {problem}\n")
     sys.stdout.write(
         f"imported {report.imported} contact(s): {report.created} new, {report.updated} updated"
-        f"{f'; {len(problems)} row(s) skipped' if problems else ''}\n"
+        f"{f'; {len(skipped)} row(s) skipped' if skipped else ''}\n"
     )
-    return 1 if problems else 0
+    return 1 if skipped else 0
+
+
+def _line_number(problem: str) -> int:
+    head = problem.split(":", 1)[0].removeprefix("line ")
+    return int(head) if head.isdigit() else 0
 
 
 async def _check_providers(settings: Settings) -> int:

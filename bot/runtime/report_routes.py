@@ -16,7 +16,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from urllib.parse import parse_qsl
 
 from bot.delivery import ReportRefused, ReportRequest
 from bot.settings import Settings
+from commands.inbound.json_bounds import UnreadableJson, load_json
 from providers.email.postmark import parse_postmark_webhook
 from providers.email.sendgrid import parse_sendgrid_events
 from providers.reports import DeliveryStatus, MalformedDeliveryStatus
@@ -34,6 +34,8 @@ from providers.sms.vonage import parse_vonage_receipt
 log = logging.getLogger(__name__)
 # Postmark's webhook URL carries the token as this user's basic-auth password.
 POSTMARK_USER = "pinverify"
+# Twilio and Vonage post a few dozen fields; more is not a report.
+MAX_FORM_FIELDS = 200
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ async def twilio_status(keys: ReportKeys, request: ReportRequest) -> list[Delive
     auth_token = keys.settings.twilio_auth_token
     if keys.token is None or auth_token is None or keys.public_url is None:
         raise ReportRefused(404)
-    form = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    form = _form(await request.body())
     # Twilio signs the URL it was given (our public one), not what a proxy forwarded.
     url = keys.public_url.rstrip("/") + request.path
     if request.query_string:
@@ -143,9 +145,9 @@ def _basic_auth_matches(header: str | None, user: str, password: str) -> bool:
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise MalformedDeliveryStatus("the body is not JSON") from exc
+        return load_json(body)
+    except UnreadableJson as exc:
+        raise MalformedDeliveryStatus(str(exc)) from exc
 
 
 def _form_or_json(body: bytes, content_type: str) -> dict[str, Any]:
@@ -154,7 +156,18 @@ def _form_or_json(body: bytes, content_type: str) -> dict[str, Any]:
         if not isinstance(payload, dict):
             raise MalformedDeliveryStatus("a Vonage receipt is a JSON object")
         return payload
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return dict(_form(body))
+
+
+def _form(body: bytes) -> list[tuple[str, str]]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedDeliveryStatus("the body is not UTF-8") from exc
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError as exc:
+        raise MalformedDeliveryStatus("the form has too many fields") from exc
 
 
 def _one(status: DeliveryStatus | None) -> list[DeliveryStatus]:

@@ -10,10 +10,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 import commands
 from bot.deps import CONTEXT_KEY, Deps
+from commands.inbound.refusals import refusal_for, response_url, tell_ephemeral
 from commands.parsing import PayloadError
 
 log = logging.getLogger(__name__)
@@ -40,23 +40,29 @@ def create_app(deps: Deps, *, client: AsyncWebClient, signing_secret: str) -> As
     return app
 
 
-async def report_error(error: Exception, body: dict[str, Any]) -> None:
-    """Unexpected failures: log with a reference, tell the agent nothing was verified."""
+async def report_error(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None
+) -> BoltResponse | None:
+    """A payload the listener could not read gets a quiet, specific refusal; anything else is
+    a bug: logged with a reference, and the agent is told nothing was verified."""
     if isinstance(error, PayloadError):
-        # Not a payload our own blocks produce: crafted or from a stale client. Say nothing.
-        user = (body.get("user") or {}).get("id")
-        log.warning("refused a malformed payload from %s: %s", user, error)
-        return
+        # Listeners answer their own (commands.routing.refusing); one raised elsewhere (a
+        # middleware) is refused the same way, as far as the state of the ack allows.
+        log.warning("refused a malformed payload: %s", error)
+        refusal = refusal_for(body, str(error))
+        if refusal.ephemeral_url is not None:
+            await tell_ephemeral(refusal.ephemeral_url, refusal.text)
+        if response is None:
+            return None
+        return BoltResponse(status=refusal.status, body=refusal.body or "")
     reference = uuid.uuid4().hex[:8]
     log.error("listener failed (ref %s)", reference, exc_info=error)
-    response_url = body.get("response_url")
-    if not response_url:
-        return
-    try:
-        await AsyncWebhookClient(str(response_url)).send(
-            text=f"Something went wrong on our side (ref {reference}). Your last action may "
-            "not have finished: check the card before trying again.",
-            response_type="ephemeral",
-        )
-    except Exception:  # noqa: BLE001 - already failing; the log line above has the detail
-        log.warning("could not tell the agent about error %s", reference)
+    url = response_url(body)
+    if url is None:
+        return None
+    await tell_ephemeral(
+        url,
+        f"Something went wrong on our side (ref {reference}). Your last action may "
+        "not have finished: check the card before trying again.",
+    )
+    return None

@@ -33,7 +33,17 @@ from commands.access import agent_or_refuse
 from commands.blocks import CardButton
 from commands.card.listeners import redraw_card
 from commands.ids import ActionId, BlockId, CallbackId
-from commands.parsing import PayloadError, decode_button, parse_card_click
+from commands.inbound.slack_payloads import ViewSubmission
+from commands.inbound.text import clean_line
+from commands.parsing import (
+    PayloadError,
+    decode_button,
+    multiline_input,
+    parse_card_click,
+    read_model,
+    team_of,
+    trigger_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,27 +111,21 @@ def destination_modal(form: EditForm, button: CardButton) -> View:
 
 
 def parse_destination_submission(body: Mapping[str, Any]) -> DestinationSubmission:
-    view = body.get("view") or {}
-    if view.get("callback_id") != CallbackId.EDIT_DESTINATION:
-        raise PayloadError("not the destination modal")
-    button = decode_button(str(view.get("private_metadata") or ""))
+    payload = read_model(ViewSubmission, body)
+    if payload.view.callback_id != CallbackId.EDIT_DESTINATION:
+        raise PayloadError("this is not the destination form")
+    button = decode_button(payload.view.private_metadata)
     if button.channel is None:
-        raise PayloadError("destination modal without a channel")
-    values = (view.get("state") or {}).get("values") or {}
-
-    def typed(block: BlockId, action: ActionId) -> str | None:
-        value = ((values.get(block) or {}).get(action) or {}).get("value")
-        return str(value) if value is not None else None
-
-    user = body.get("user") or {}
-    team = body.get("team") or {}
+        raise PayloadError("the destination form does not say SMS or email")
+    values = payload.view.state.values
+    value = (values.get(BlockId.DESTINATION_VALUE) or {}).get(ActionId.DESTINATION_INPUT)
     return DestinationSubmission(
-        team_id=str(team.get("id") or user.get("team_id") or ""),
-        user_id=str(user["id"]),
+        team_id=team_of(payload),
+        user_id=payload.user.id,
         button=button,
         channel=button.channel,
-        value=typed(BlockId.DESTINATION_VALUE, ActionId.DESTINATION_INPUT) or "",
-        reason=typed(BlockId.EDIT_REASON, ActionId.EDIT_REASON_INPUT),
+        value=clean_line(value.value or "") if value is not None else "",
+        reason=multiline_input(values, BlockId.EDIT_REASON, ActionId.EDIT_REASON_INPUT),
     )
 
 
@@ -155,9 +159,7 @@ async def handle_edit_destination(
     except VerificationRefused as refusal:
         await _show_refusal(deps, client, click.button.verification_id, click.user_id, refusal)
         return
-    await client.views_open(
-        trigger_id=str(body["trigger_id"]), view=destination_modal(form, click.button)
-    )
+    await client.views_open(trigger_id=trigger_of(body), view=destination_modal(form, click.button))
 
 
 async def handle_submit_destination(

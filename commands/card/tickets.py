@@ -18,7 +18,7 @@ from commands.blocks import CardButton
 from commands.card.listeners import run_action
 from commands.card.ticket_views import create_ticket_modal
 from commands.ids import BlockId, CallbackId
-from commands.parsing import CardClick, parse_card_click, parse_ticket_summary
+from commands.parsing import CardClick, parse_card_click, parse_ticket_summary, trigger_of
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ async def handle_create_ticket(
         return
     # trigger_id lives 3 seconds: open the modal before any PSA call.
     await client.views_open(
-        trigger_id=str(body["trigger_id"]),
+        trigger_id=trigger_of(body),
         view=create_ticket_modal(snapshot, psa_label=deps.tickets.label),
     )
 

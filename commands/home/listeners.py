@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -13,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps, deps_from
 from bot.errors import NotAllowed
 from commands.home.views import home_view
+from commands.inbound.text import SLACK_ID_PATTERN
 
 DEFAULT_WINDOW = "7 days"
 
@@ -25,9 +27,10 @@ async def handle_home_opened(
     # Events are acked by Bolt before this runs; Slack sends this for the Messages tab too.
     if event.get("tab") != "home":
         return
-    user_id = str(event.get("user") or "")
-    team_id = str(body.get("team_id") or context.team_id or "")
-    if not user_id or not team_id:
+    user_id, team_id = event.get("user"), body.get("team_id") or context.team_id
+    if not isinstance(user_id, str) or not isinstance(team_id, str):
+        return
+    if not re.fullmatch(SLACK_ID_PATTERN, user_id) or not re.fullmatch(SLACK_ID_PATTERN, team_id):
         return
     await publish_home(deps_from(context), client, team_id=team_id, user_id=user_id)
 

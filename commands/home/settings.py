@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from pydantic import BaseModel, ConfigDict, Field
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,7 +24,9 @@ from commands.blocks import notice_modal
 from commands.home.listeners import publish_home
 from commands.home.settings_views import settings_modal
 from commands.ids import SettingsField
-from commands.parsing import PayloadError
+from commands.inbound.slack_payloads import UserRef, ViewIn
+from commands.inbound.text import SLACK_ID_PATTERN, clean_line
+from commands.parsing import PayloadError, read_model, trigger_of
 
 log = logging.getLogger(__name__)
 SLACK_TROUBLE = (SlackApiError, aiohttp.ClientError, TimeoutError)
@@ -34,7 +38,7 @@ async def handle_open_settings(
     await ack()
     deps = deps_from(context)
     user_id, team_id = _who(body)
-    trigger_id = str(body.get("trigger_id") or "")
+    trigger_id = trigger_of(body)
     # Open at once (the trigger lasts 3 s), then fill in: the role and group lookups may not.
     opened = await client.views_open(
         trigger_id=trigger_id, view=notice_modal("PIN Verify settings", "Loading…").to_dict()
@@ -109,44 +113,57 @@ async def settings_choices(deps: Deps, client: AsyncWebClient) -> SettingsChoice
 
 
 def parse_settings_form(view: Mapping[str, Any]) -> SettingsForm:
-    values = ((view.get("state") or {}).get("values")) or {}
-    if not isinstance(values, Mapping):
-        raise PayloadError("settings view without state")
+    values = read_model(ViewIn, view).state.values
     chosen: dict[str, str | None] = {}
     for field in SettingsField:
-        state = (values.get(field.value) or {}).get(field.value) or {}
-        option = state.get("selected_option")
-        if isinstance(option, Mapping):
-            value = option.get("value")
-        else:
-            value = state.get("value", state.get("selected_conversation"))
-        chosen[field.form_field] = str(value)[:400] if value is not None else None
+        state = (values.get(field.value) or {}).get(field.value)
+        value: str | None = None
+        if state is not None and state.selected_option is not None:
+            value = state.selected_option.value
+        elif state is not None:
+            value = state.value if state.value is not None else state.selected_conversation
+        chosen[field.form_field] = clean_line(value)[:400] if value is not None else None
     return SettingsForm(**chosen)
 
 
+class _OfferedOption(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    value: str = Field(default="", max_length=64)
+    text: dict[str, Any] = Field(default_factory=dict)
+
+
+class _OfferedSelect(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    options: list[_OfferedOption] = Field(default_factory=list, max_length=100)
+
+
+class _OfferedBlock(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    element: _OfferedSelect = Field(default_factory=_OfferedSelect)
+
+
 def offered_usergroups(view: Mapping[str, Any]) -> tuple[UsergroupChoice, ...]:
-    for block in view.get("blocks") or []:
-        if block.get("block_id") != SettingsField.AGENT_USERGROUP:
+    for raw in read_model(ViewIn, view).blocks:
+        if raw.get("block_id") != SettingsField.AGENT_USERGROUP:
             continue
-        options = (block.get("element") or {}).get("options") or []
+        block = read_model(_OfferedBlock, raw)
         return tuple(
             UsergroupChoice(
-                id=str(option.get("value")),
+                id=option.value,
                 # The option reads "@handle (name)".
-                handle=str((option.get("text") or {}).get("text", "")).split(" ")[0].lstrip("@"),
+                handle=clean_line(str(option.text.get("text", ""))).split(" ")[0].lstrip("@")[:80],
                 name="",
             )
-            for option in options
-            if str(option.get("value", "")).startswith("S")
+            for option in block.element.options
+            if re.fullmatch(SLACK_ID_PATTERN, option.value) and option.value.startswith("S")
         )
     return ()
 
 
 def _who(body: Mapping[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    user_id = str(user.get("id") or "")
-    team_id = str(team.get("id") or user.get("team_id") or "")
-    if not user_id or not team_id:
-        raise PayloadError("no user or team in the payload")
-    return user_id, team_id
+    user = read_model(UserRef, body.get("user") or {})
+    team = body.get("team")
+    team_id = (team.get("id") if isinstance(team, dict) else None) or user.team_id or ""
+    if not isinstance(team_id, str) or not re.fullmatch(SLACK_ID_PATTERN, team_id):
+        raise PayloadError("the request names no workspace")
+    return user.id, team_id

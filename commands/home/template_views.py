@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +34,9 @@ from bot.templates import (
 )
 from commands.blocks import escape, slack_time
 from commands.ids import ActionId, BlockId, ButtonLabel, CallbackId
-from commands.parsing import PayloadError
+from commands.inbound.slack_payloads import BlockActions, ViewSubmission
+from commands.inbound.text import control_character
+from commands.parsing import PayloadError, read_model, team_of, user_name
 
 FIELD_BLOCKS: dict[TemplateField, BlockId] = {
     TemplateField.SMS: BlockId.TEMPLATE_SMS,
@@ -43,6 +46,7 @@ FIELD_BLOCKS: dict[TemplateField, BlockId] = {
 }
 _MULTILINE = frozenset({TemplateField.SMS, TemplateField.EMAIL_BODY, TemplateField.EMAIL_HTML})
 _PREVIEW_CHARS = 1200
+_REVISION = re.compile(r"^[0-9]{1,6}$")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class TemplateForm:
     view_hash: str
     revision: int
     templates: MessageTemplates
+    # Fields holding control characters: refused with this message, never silently changed.
+    unreadable: Mapping[TemplateField, str] = field(default_factory=dict)
 
 
 def block_id(field: TemplateField, revision: int) -> str:
@@ -146,25 +152,37 @@ def templates_modal(editor: TemplateEditor) -> View:
 
 
 def parse_template_form(body: Mapping[str, Any]) -> TemplateForm:
-    view = body.get("view") or {}
-    metadata = str(view.get("private_metadata") or "0")
-    if not metadata.isdigit() or view.get("callback_id") != CallbackId.EDIT_TEMPLATES:
-        raise PayloadError("not the templates modal")
-    revision = int(metadata)
-    values = (view.get("state") or {}).get("values") or {}
+    """The templates modal, from its submission or from a button inside it."""
+    payload: ViewSubmission | BlockActions
+    if body.get("type") == "view_submission":
+        payload = read_model(ViewSubmission, body)
+    else:
+        payload = read_model(BlockActions, body)
+    view = payload.view
+    if view is None or view.callback_id != CallbackId.EDIT_TEMPLATES:
+        raise PayloadError("this is not the PIN templates form")
+    if not _REVISION.match(view.private_metadata or "0"):
+        raise PayloadError("the PIN templates form has no revision")
+    revision = int(view.private_metadata or "0")
     typed: dict[TemplateField, str | None] = {}
+    unreadable: dict[TemplateField, str] = {}
     for template_field in TemplateField:
-        block = values.get(block_id(template_field, revision)) or {}
-        value = (block.get(ActionId.TEMPLATE_INPUT) or {}).get("value")
-        typed[template_field] = str(value) if value is not None else None
-    user = body.get("user") or {}
-    team = body.get("team") or {}
+        block = view.state.values.get(block_id(template_field, revision)) or {}
+        entered = block.get(ActionId.TEMPLATE_INPUT)
+        value = entered.value if entered is not None else None
+        character = control_character(value) if value is not None else None
+        if character is not None:
+            unreadable[template_field] = (
+                f"Contains a control character ({character}) that no message can carry: "
+                "delete it (retype the text around it)."
+            )
+        typed[template_field] = value
     return TemplateForm(
-        team_id=str(team.get("id") or user.get("team_id") or view.get("team_id") or ""),
-        user_id=str(user["id"]),
-        user_name=str(user.get("name") or user.get("username") or ""),
-        view_id=str(view.get("id") or ""),
-        view_hash=str(view.get("hash") or ""),
+        team_id=team_of(payload) or view.team_id or "",
+        user_id=payload.user.id,
+        user_name=user_name(payload.user),
+        view_id=view.id or "",
+        view_hash=view.hash or "",
         revision=revision,
         templates=MessageTemplates(
             sms=typed[TemplateField.SMS] or "",
@@ -172,6 +190,7 @@ def parse_template_form(body: Mapping[str, Any]) -> TemplateForm:
             email_body=typed[TemplateField.EMAIL_BODY] or "",
             email_html=typed[TemplateField.EMAIL_HTML] or None,
         ),
+        unreadable=unreadable,
     )
 
 

@@ -29,7 +29,8 @@ from commands.home.template_views import (
     templates_modal,
 )
 from commands.ids import ActionId, CallbackId
-from commands.parsing import PayloadError
+from commands.inbound.slack_payloads import BlockActions
+from commands.parsing import read_model, team_of, trigger_of, user_name
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,9 @@ async def handle_open_templates(
     """The App Home's "Edit PIN templates" button."""
     await ack()
     deps = deps_from(context)
-    user = body.get("user") or {}
-    user_id = str(user["id"])
-    team_id = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
-    trigger_id = str(body.get("trigger_id") or "")
-    if not trigger_id:
-        raise PayloadError("no trigger_id")
+    payload = read_model(BlockActions, body)
+    user_id, team_id = payload.user.id, team_of(payload)
+    trigger_id = trigger_of(body)
     # The trigger lives 3 seconds and the role check may wait on Slack: open an empty modal
     # first, then fill it in (or turn it into the refusal).
     opened = await client.views_open(
@@ -65,9 +63,7 @@ async def handle_open_templates(
     except NotAllowed as refusal:
         shown = notice_modal("Not allowed", refusal.message)
     else:
-        shown = templates_modal(
-            await _editor(deps, team_id, str(user.get("name") or ""), revision=0)
-        )
+        shown = templates_modal(await _editor(deps, team_id, user_name(payload.user), revision=0))
     await client.views_update(view_id=str(view.get("id")), hash=view.get("hash"), view=shown)
 
 
@@ -86,6 +82,9 @@ async def handle_submit_templates(
             response_action="errors",
             errors={block_id(TemplateField.SMS, form.revision): refusal.message},
         )
+        return
+    if form.unreadable:
+        await ack(response_action="errors", errors=error_map(form.unreadable, form.revision))
         return
     try:
         await deps.templates.save(
@@ -107,11 +106,15 @@ async def handle_template_action(
     await ack()
     deps = deps_from(context)
     form = parse_template_form(body)
-    action_id = str(((body.get("actions") or [{}])[0]).get("action_id") or "")
+    action_id = read_model(BlockActions, body).actions[0].action_id
     try:
         await deps.roles.require_admin(team_id=form.team_id, user_id=form.user_id, action=action_id)
     except NotAllowed as refusal:
         await _redraw(client, form, _typed(form, notice=refusal.message))
+        return
+    if form.unreadable and action_id != ActionId.TEMPLATES_RESET:
+        notice = "Fix the problems below first."
+        await _redraw(client, form, _typed(form, notice=notice, problems=form.unreadable))
         return
     if action_id == ActionId.TEMPLATES_RESET:
         changed = await deps.templates.reset(team_id=form.team_id, actor_user_id=form.user_id)

@@ -4,10 +4,22 @@ it reports, redraw the card.
 Which vendors have a route, how each proves its requests and parses them is the runtime
 registry's business (`bot.runtime.vendors`): this module only serves the endpoints it is given,
 refusing what they refuse and keeping bodies to a sane size.
+
+Bounded time per request, whatever the batch (SendGrid posts its events in batches of up to
+thousands, most of them about mail PIN Verify did not send when the account is shared):
+the reports are collapsed to one per message (the furthest state the batch reports, which
+is what applying them in order would leave), those carrying our own reference (every
+report about a code we sent carries it) go first, and at most `MAX_MESSAGES_PER_REQUEST`
+messages are looked up; the rest are ignored with a warning. That is far beyond what one
+batch can legitimately hold (the workspace budget allows 500 codes an hour), so nothing real
+is dropped, and a forged or foreign-heavy batch costs a few hundred lookups at most. The
+answer goes back before the cards are redrawn (a redraw is a Slack call per card).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,11 +28,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.delivery import AppliedStatus, DeliveryTracker, ReportEndpoint, ReportRefused
+from bot.delivery import (
+    AppliedStatus,
+    DeliveryStatus,
+    DeliveryTracker,
+    ReportEndpoint,
+    ReportRefused,
+)
 from bot.deps import Deps
 from commands.card.listeners import redraw_card
+from commands.inbound.http_body import BodyTooLarge, read_body_at_most
 
+log = logging.getLogger(__name__)
 MAX_WEBHOOK_BODY_BYTES = 1_000_000
+MAX_MESSAGES_PER_REQUEST = 200
 
 
 def webhook_routes(
@@ -29,6 +50,9 @@ def webhook_routes(
     client: AsyncWebClient | None,
     endpoints: Sequence[ReportEndpoint],
 ) -> list[Route]:
+    # Redraws run after the answer; held here so none is collected mid-way.
+    redrawing: set[asyncio.Task[None]] = set()
+
     def route(endpoint: ReportEndpoint) -> Route:
         async def receive(request: Request) -> Response:
             try:
@@ -38,10 +62,26 @@ def webhook_routes(
                 if refused.detail is not None:
                     answer["error"] = refused.detail
                 return JSONResponse(answer, status_code=refused.status)
-            for status in statuses:
+            chosen = one_per_message(statuses)
+            if len(chosen) > MAX_MESSAGES_PER_REQUEST:
+                log.warning(
+                    "%s delivery reports: %d messages in one request, the %d beyond the "
+                    "first %d ignored",
+                    endpoint.vendor,
+                    len(chosen),
+                    len(chosen) - MAX_MESSAGES_PER_REQUEST,
+                    MAX_MESSAGES_PER_REQUEST,
+                )
+                chosen = chosen[:MAX_MESSAGES_PER_REQUEST]
+            changed: dict[str, AppliedStatus] = {}
+            for status in chosen:
                 applied = await tracker.apply(status)
-                if applied is not None and client is not None:
-                    await _redraw(deps, client, applied)
+                if applied is not None:
+                    changed[applied.verification_id] = applied
+            if client is not None and changed:
+                task = asyncio.create_task(_redraw_all(deps, client, list(changed.values())))
+                redrawing.add(task)
+                task.add_done_callback(redrawing.discard)
             return JSONResponse({"ok": True})
 
         return Route(endpoint.path, receive, methods=list(endpoint.methods))
@@ -54,6 +94,7 @@ class _Incoming:
 
     def __init__(self, request: Request) -> None:
         self._request = request
+        self._body: bytes | None = None
 
     @property
     def method(self) -> str:
@@ -80,13 +121,32 @@ class _Incoming:
         return {k: v for k, v in self._request.path_params.items() if isinstance(v, str)}
 
     async def body(self) -> bytes:
-        length = self._request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_WEBHOOK_BODY_BYTES):
-            raise ReportRefused(413)
-        body = await self._request.body()
-        if len(body) > MAX_WEBHOOK_BODY_BYTES:
-            raise ReportRefused(413)
-        return body
+        if self._body is None:
+            try:
+                self._body = await read_body_at_most(self._request, MAX_WEBHOOK_BODY_BYTES)
+            except BodyTooLarge:
+                raise ReportRefused(413) from None
+        return self._body
+
+
+def one_per_message(statuses: Sequence[DeliveryStatus]) -> list[DeliveryStatus]:
+    """One report per message: the one applying them all in order would leave (a later state
+    replaces an earlier one; a final one is never undone); ours (with a reference) first."""
+    latest: dict[tuple[str | None, str | None], DeliveryStatus] = {}
+    for status in statuses:
+        key = (status.message_id, status.reference)
+        kept = latest.get(key)
+        if kept is None or status.state.advances(kept.state):
+            latest[key] = status
+    return sorted(latest.values(), key=lambda status: status.reference is None)
+
+
+async def _redraw_all(deps: Deps, client: AsyncWebClient, changed: list[AppliedStatus]) -> None:
+    for applied in changed:
+        try:
+            await _redraw(deps, client, applied)
+        except Exception:
+            log.exception("could not redraw a card after a delivery report")
 
 
 async def _redraw(deps: Deps, client: AsyncWebClient, applied: AppliedStatus) -> None:

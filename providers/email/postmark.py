@@ -17,6 +17,8 @@ from providers.reports import (
     DeliveryState,
     DeliveryStatus,
     MalformedDeliveryStatus,
+    report_id,
+    report_reference,
     report_text,
 )
 
@@ -198,11 +200,13 @@ def parse_postmark_webhook(payload: Any) -> DeliveryStatus | None:
     if not isinstance(payload, dict):
         raise MalformedDeliveryStatus("a Postmark webhook body is a JSON object")
     record_type = payload.get("RecordType")
-    message_id = report_text(payload.get("MessageID"))
+    message_id = report_id(payload.get("MessageID"), vendor=LABEL)
     if not isinstance(record_type, str) or message_id is None:
         raise MalformedDeliveryStatus("a Postmark webhook needs RecordType and MessageID")
     metadata = payload.get("Metadata")
-    reference = report_text(metadata.get(REFERENCE_KEY)) if isinstance(metadata, dict) else None
+    reference = (
+        report_reference(metadata.get(REFERENCE_KEY)) if isinstance(metadata, dict) else None
+    )
     if record_type == "Delivery":
         return DeliveryStatus(
             PROVIDER,
@@ -214,7 +218,7 @@ def parse_postmark_webhook(payload: Any) -> DeliveryStatus | None:
             _iso(payload.get("DeliveredAt")),
         )
     if record_type == "Bounce":
-        bounce_type = report_text(payload.get("Type"))
+        bounce_type = report_text(payload.get("Type"), max_length=32)
         if bounce_type in _NOT_FAILURES:
             return None
         reason = (

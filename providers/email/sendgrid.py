@@ -18,6 +18,8 @@ from providers.reports import (
     DeliveryState,
     DeliveryStatus,
     MalformedDeliveryStatus,
+    report_id,
+    report_reference,
     report_text,
 )
 
@@ -218,7 +220,7 @@ def parse_sendgrid_events(payload: Any) -> list[DeliveryStatus]:
         if state is None:
             continue
         message_id = _event_message_id(event.get("sg_message_id"))
-        reference = report_text(event.get(REFERENCE_KEY))
+        reference = report_reference(event.get(REFERENCE_KEY))
         if message_id is None and reference is None:
             # Not one of ours (or too mangled to match): nothing to update.
             continue
@@ -233,7 +235,9 @@ def parse_sendgrid_events(payload: Any) -> list[DeliveryStatus]:
                 message_id,
                 state,
                 reason,
-                report_text(event.get("status")) if state is not DeliveryState.DELIVERED else None,
+                report_text(event.get("status"), max_length=32)
+                if state is not DeliveryState.DELIVERED
+                else None,
                 reference,
                 _epoch(event.get("timestamp")),
             )
@@ -243,12 +247,13 @@ def parse_sendgrid_events(payload: Any) -> list[DeliveryStatus]:
 
 def _event_message_id(value: Any) -> str | None:
     # sg_message_id is the X-Message-Id of the send followed by ".filter…" routing detail.
-    if not isinstance(value, str) or not value:
+    message_id = report_id(value, vendor=LABEL)
+    if message_id is None:
         return None
-    head, dot, _ = value.partition(".filter")
+    head, dot, _ = message_id.partition(".filter")
     if dot:
         return head
-    return value.partition(".")[0]
+    return message_id.partition(".")[0]
 
 
 def _epoch(value: Any) -> datetime | None:

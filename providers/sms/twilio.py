@@ -15,7 +15,13 @@ import httpx
 
 from providers.errors import InvalidRecipient, OptedOut, PermanentDeliveryError
 from providers.http import HttpVendor, json_object_or_empty
-from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
+from providers.reports import (
+    DeliveryState,
+    DeliveryStatus,
+    MalformedDeliveryStatus,
+    report_id,
+    report_text,
+)
 from providers.sms import SmsMessage, SmsReceipt
 
 PROVIDER = "twilio"
@@ -188,14 +194,16 @@ def parse_twilio_status(form: Mapping[str, str]) -> DeliveryStatus | None:
 
     Check where it came from (`valid_twilio_signature`) before parsing it.
     """
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+    sid = report_id(form.get("MessageSid") or form.get("SmsSid"), vendor="Twilio")
+    status = (
+        report_text(form.get("MessageStatus") or form.get("SmsStatus"), max_length=32) or ""
+    ).lower()
     if not sid or not status:
         raise MalformedDeliveryStatus("a Twilio status callback needs MessageSid and MessageStatus")
     state = _STATES.get(status)
     if state is None:
         return None
-    code = form.get("ErrorCode") or None
+    code = report_text(form.get("ErrorCode"), max_length=32)
     reason = None
     if code is not None:
         reason = TWILIO_DELIVERY_ERRORS.get(code, f"Twilio error {code}")

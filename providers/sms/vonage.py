@@ -19,7 +19,14 @@ from providers.errors import (
     TransientDeliveryError,
 )
 from providers.http import HttpVendor
-from providers.reports import DeliveryState, DeliveryStatus, MalformedDeliveryStatus
+from providers.reports import (
+    DeliveryState,
+    DeliveryStatus,
+    MalformedDeliveryStatus,
+    report_id,
+    report_reference,
+    report_text,
+)
 from providers.sms import SmsMessage, SmsReceipt
 from providers.sms.segments import is_gsm7
 
@@ -268,14 +275,14 @@ VONAGE_DELIVERY_ERRORS: dict[str, str] = {
 
 def parse_vonage_receipt(params: Mapping[str, str]) -> DeliveryStatus | None:
     """A Vonage SMS API delivery receipt (query string of a GET, or a form/JSON POST)."""
-    message_id = params.get("messageId")
-    status = (params.get("status") or "").lower()
+    message_id = report_id(params.get("messageId"), vendor=LABEL)
+    status = (report_text(params.get("status"), max_length=32) or "").lower()
     if not message_id or not status:
         raise MalformedDeliveryStatus("a Vonage delivery receipt needs messageId and status")
     state = _RECEIPT_STATES.get(status)
     if state is None:
         return None
-    code = params.get("err-code") or None
+    code = report_text(params.get("err-code"), max_length=32)
     reason = None
     if state is not DeliveryState.DELIVERED and code is not None and code != "0":
         reason = VONAGE_DELIVERY_ERRORS.get(code, f"Vonage error {code}")
@@ -289,7 +296,7 @@ def parse_vonage_receipt(params: Mapping[str, str]) -> DeliveryStatus | None:
         state,
         reason,
         code if code != "0" else None,
-        params.get("client-ref") or None,
+        report_reference(params.get("client-ref")),
         _receipt_time(params.get("message-timestamp")),
     )
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import cast
+
 from bot.clock import ManualClock
 from bot.contacts.directory import BuiltinDirectory, import_contacts, parse_contact_csv
 from providers.crm import ContactQuery, LookupKind
@@ -64,3 +67,44 @@ async def test_reimport_updates_by_external_id_and_search_finds_them(db: Databas
     assert wildcard == []
     assert await directory.get(by_phone[0].ref) == by_phone[0]
     assert await directory.get("nope") is None
+
+
+async def test_a_row_the_database_refuses_is_reported_by_line_and_the_rest_written(
+    db: Database,
+) -> None:
+    """Each row has its own savepoint: a refusal the checks cannot foresee (here NOT NULL)
+    rolls back that row alone, on SQLite and PostgreSQL alike (issue 11, finding 3)."""
+    good, _ = parse_contact_csv(
+        "name,email,phone,company,external_id\n"
+        "Jane Doe,jane@globex.example,,Globex,c1\n"
+        "John Roe,john@globex.example,,Globex,c3\n",
+        region="US",
+    )
+    refused = replace(good[0], external_id="c2", name=cast(str, None), line=3)
+    report = await import_contacts([good[0], refused, good[1]], db=db, clock=ManualClock())
+    assert (report.created, report.updated) == (2, 0)
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith("line 3: the database refused this row (")
+    directory = BuiltinDirectory(db)
+    found = await directory.search(ContactQuery(LookupKind.NAME, "o"), limit=5)
+    assert sorted(c.name for c in found) == ["Jane Doe", "John Roe"]
+
+
+def test_rows_keep_their_line_numbers_and_bad_text_is_named() -> None:
+    rows, problems = parse_contact_csv(
+        "name,email,phone,company,external_id\n"
+        "Jane\x07Doe,jane@globex.example,,Globex,c1\n"
+        "Ok,ok@globex.example,,Globex,c2\n"
+        f"Long,long@globex.example,,Globex,{'x' * 129}\n",
+        region="US",
+    )
+    assert [(row.external_id, row.line) for row in rows] == [("c2", 3)]
+    assert problems == [
+        "line 2: name contains control character U+0007",
+        "line 4: external_id is 129 characters long; at most 128 fit",
+    ]
+
+
+async def test_a_25_digit_contact_ref_names_no_contact(db: Database) -> None:
+    assert await BuiltinDirectory(db).get("9" * 25) is None
+    assert await BuiltinDirectory(db).get("²") is None

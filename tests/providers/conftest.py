@@ -16,6 +16,7 @@ from tests.fakes.twilio import FakeTwilio
 from tests.fakes.vonage import FakeVonage
 from tests.providers.support import PostmarkEnv, SendGridEnv, TwilioEnv, VonageEnv
 from tests.support.asgi import running_server
+from tests.support.hostile import library_chatter
 
 # The shared contract checks assert outside test modules: rewrite them for readable failures.
 pytest.register_assert_rewrite("tests.providers.delivery_contract")
@@ -104,3 +105,10 @@ def closed_port() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def library_logs() -> Iterator[None]:
+    """httpx and the other libraries log again for this test (see `library_chatter`)."""
+    with library_chatter():
+        yield

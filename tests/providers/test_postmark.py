@@ -193,7 +193,7 @@ async def test_check_credentials_rejects_a_bad_token(postmark: PostmarkEnv) -> N
 
 
 async def test_the_token_never_reaches_the_logs(
-    postmark: PostmarkEnv, caplog: pytest.LogCaptureFixture
+    postmark: PostmarkEnv, caplog: pytest.LogCaptureFixture, library_logs: None
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await postmark.adapter().send(mail())

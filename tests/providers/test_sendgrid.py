@@ -205,7 +205,7 @@ async def test_check_credentials_rejects_an_unknown_key(sendgrid: SendGridEnv) -
 
 
 async def test_the_key_never_reaches_the_logs(
-    sendgrid: SendGridEnv, caplog: pytest.LogCaptureFixture
+    sendgrid: SendGridEnv, caplog: pytest.LogCaptureFixture, library_logs: None
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await sendgrid.adapter().send(mail())

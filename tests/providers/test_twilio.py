@@ -253,7 +253,7 @@ async def test_check_credentials_rejects_another_account_sid(twilio: TwilioEnv) 
 
 
 async def test_nothing_secret_reaches_the_logs(
-    twilio: TwilioEnv, caplog: pytest.LogCaptureFixture
+    twilio: TwilioEnv, caplog: pytest.LogCaptureFixture, library_logs: None
 ) -> None:
     caplog.set_level(logging.DEBUG)
     adapter = twilio.adapter()

@@ -250,7 +250,7 @@ async def test_check_credentials_reports_an_empty_balance(vonage: VonageEnv) -> 
 
 
 async def test_nothing_secret_reaches_the_logs(
-    vonage: VonageEnv, caplog: pytest.LogCaptureFixture
+    vonage: VonageEnv, caplog: pytest.LogCaptureFixture, library_logs: None
 ) -> None:
     caplog.set_level(logging.DEBUG)
     adapter = vonage.adapter()
